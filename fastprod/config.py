@@ -1,0 +1,186 @@
+"""Producer configuration: kafka-python keyword names and Java/librdkafka dotted names.
+
+Every keyword argument of :class:`fastprod.Producer` and every key of its ``config=`` dict ends up
+as one dotted property. Dotted names go to librdkafka, which rejects unknown ones (reported as
+ConfigError naming the key); a few Java names librdkafka lacks are translated, and fastprod's own
+properties (``buffer.memory``, ``max.block.ms``) are taken out before librdkafka sees the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastprod.errors import ConfigError
+
+# kafka-python keyword → dotted property name.
+KEYWORDS: dict[str, str] = {
+    "bootstrap_servers": "bootstrap.servers",
+    "client_id": "client.id",
+    "acks": "acks",
+    "compression_type": "compression.type",
+    "retries": "retries",
+    "retry_backoff_ms": "retry.backoff.ms",
+    "linger_ms": "linger.ms",
+    "batch_size": "batch.size",
+    "request_timeout_ms": "request.timeout.ms",
+    "delivery_timeout_ms": "delivery.timeout.ms",
+    "max_in_flight_requests_per_connection": "max.in.flight.requests.per.connection",
+    "enable_idempotence": "enable.idempotence",
+    "max_request_size": "max.request.size",
+    "buffer_memory": "buffer.memory",
+    "max_block_ms": "max.block.ms",
+    "metadata_max_age_ms": "metadata.max.age.ms",
+    "connections_max_idle_ms": "connections.max.idle.ms",
+    "reconnect_backoff_ms": "reconnect.backoff.ms",
+    "reconnect_backoff_max_ms": "reconnect.backoff.max.ms",
+    "receive_buffer_bytes": "receive.buffer.bytes",
+    "send_buffer_bytes": "send.buffer.bytes",
+    "security_protocol": "security.protocol",
+    "sasl_mechanism": "sasl.mechanism",
+    "sasl_plain_username": "sasl.username",
+    "sasl_plain_password": "sasl.password",
+    "ssl_cafile": "ssl.ca.location",
+    "ssl_certfile": "ssl.certificate.location",
+    "ssl_keyfile": "ssl.key.location",
+    "ssl_password": "ssl.key.password",
+}
+
+# Java producer names that librdkafka spells differently.
+JAVA_TO_LIBRDKAFKA: dict[str, str] = {
+    "max.request.size": "message.max.bytes",
+    "receive.buffer.bytes": "socket.receive.buffer.bytes",
+    "send.buffer.bytes": "socket.send.buffer.bytes",
+}
+
+# Where librdkafka's default differs from the Java client's, the Java default wins.
+DEFAULTS: dict[str, str] = {
+    "enable.idempotence": "true",
+    "acks": "all",
+    "linger.ms": "5",
+    "delivery.timeout.ms": "120000",
+    # Java's murmur2 for keyed records (librdkafka's default is a CRC32 hash); keyless records
+    # are spread randomly with stickiness, like Java's built-in partitioner.
+    "partitioner": "murmur2_random",
+    # buffer.memory bounds the bytes held for unacknowledged records; librdkafka's own queue
+    # limits are lifted so that they never bound first.
+    "queue.buffering.max.messages": "2147483647",
+    "queue.buffering.max.kbytes": "2147483647",
+}
+
+BUFFER_MEMORY_DEFAULT = 32 * 1024 * 1024
+MAX_BLOCK_MS_DEFAULT = 60_000
+
+# The names fastprod consumes itself; they never reach librdkafka.
+_OWN = {"buffer.memory", "max.block.ms", "key.serializer", "value.serializer"}
+_PARTITIONERS = {"murmur2": "murmur2_random", "murmur2_random": "murmur2_random",
+                 "random": "random", "consistent_random": "consistent_random",
+                 "fnv1a_random": "fnv1a_random"}
+
+
+@dataclass(frozen=True)
+class ProducerConfig:
+    """The outcome of :func:`resolve`: librdkafka properties plus fastprod's own settings."""
+
+    properties: list[tuple[str, str]]
+    buffer_memory: int
+    max_block_ms: int
+    key_serializer: Callable[[Any], Any] | None
+    value_serializer: Callable[[Any], Any] | None
+
+    def __repr__(self) -> str:
+        shown = [(k, "******" if _secret(k) else v) for k, v in self.properties]
+        return f"ProducerConfig(properties={shown}, buffer_memory={self.buffer_memory}, " \
+               f"max_block_ms={self.max_block_ms})"
+
+
+def _secret(name: str) -> bool:
+    return "password" in name or "secret" in name or name.endswith(".key.pem")
+
+
+def _to_str(name: str, value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise ConfigError(f"{name!r} must be a str, int, float, bool or list, not {type(value).__name__}")
+
+
+def _non_negative_int(name: str, value: object) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise ConfigError(f"{name!r} must be an integer, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{name!r} must be >= 0, not {number}")
+    return number
+
+
+def _serializer(name: str, value: object) -> Callable[[Any], Any] | None:
+    if value is None or value in ("bytes", "str"):
+        return None  # bytes and str are taken as they are
+    if callable(value):
+        return value  # type: ignore[return-value]
+    raise ConfigError(f"{name!r} must be None, 'bytes', 'str' or a callable, not {value!r}")
+
+
+def resolve(keywords: Mapping[str, object], config: Mapping[str, object] | None) -> ProducerConfig:
+    """Merge keyword arguments and the config dict into one validated ProducerConfig."""
+    merged: dict[str, object] = {}
+    for key, value in keywords.items():
+        if key in ("key_serializer", "value_serializer", "partitioner"):
+            merged[key.replace("_", ".")] = value
+            continue
+        dotted = KEYWORDS.get(key)
+        if dotted is None:
+            raise ConfigError(f"unknown configuration keyword {key!r}"
+                              + (f" (did you mean config={{{key!r}: ...}}?)" if "." in key else ""))
+        merged[dotted] = value
+    for key, value in (config or {}).items():
+        if not isinstance(key, str):
+            raise ConfigError(f"config keys must be str, not {type(key).__name__}")
+        if key in merged:
+            raise ConfigError(f"{key!r} is given both as a keyword and in config")
+        merged[key] = value
+    merged = {JAVA_TO_LIBRDKAFKA.get(k, k): v for k, v in merged.items() if v is not None
+              or k in ("key.serializer", "value.serializer")}
+
+    if "bootstrap.servers" not in merged and "test.mock.num.brokers" not in merged:
+        raise ConfigError("bootstrap_servers is required (e.g. '127.0.0.1:9092')")
+    buffer_memory = _non_negative_int("buffer.memory", merged.pop("buffer.memory", BUFFER_MEMORY_DEFAULT))
+    if buffer_memory == 0:
+        raise ConfigError("'buffer.memory' must be > 0")
+    max_block_ms = _non_negative_int("max.block.ms", merged.pop("max.block.ms", MAX_BLOCK_MS_DEFAULT))
+    key_serializer = _serializer("key_serializer", merged.pop("key.serializer", None))
+    value_serializer = _serializer("value_serializer", merged.pop("value.serializer", None))
+    partitioner = merged.pop("partitioner", None)
+    if partitioner is not None:
+        if partitioner not in _PARTITIONERS:
+            raise ConfigError(f"unknown partitioner {partitioner!r}; choose from {sorted(_PARTITIONERS)}")
+        merged["partitioner"] = _PARTITIONERS[str(partitioner)]
+
+    _check_conflicts(merged)
+    properties = {k: v for k, v in DEFAULTS.items()}
+    if _explicit_acks_conflict_free(merged):
+        # Java: without an explicit enable.idempotence, acks other than all turn idempotence off.
+        properties["enable.idempotence"] = "false"
+    properties.update({k: _to_str(k, v) for k, v in merged.items()})
+    return ProducerConfig(list(properties.items()), buffer_memory, max_block_ms,
+                          key_serializer, value_serializer)
+
+
+def _acks_all(value: object) -> bool:
+    return str(value).lower() in ("all", "-1")
+
+
+def _explicit_acks_conflict_free(merged: Mapping[str, object]) -> bool:
+    return "acks" in merged and not _acks_all(merged["acks"]) and "enable.idempotence" not in merged
+
+
+def _check_conflicts(merged: Mapping[str, object]) -> None:
+    idempotent = str(merged.get("enable.idempotence", "true")).lower() in ("true", "1")
+    if "enable.idempotence" in merged and idempotent and "acks" in merged and not _acks_all(merged["acks"]):
+        raise ConfigError(f"enable.idempotence=true needs acks=all, but acks={merged['acks']!r}")

@@ -1,0 +1,97 @@
+"""The public Producer: a thin typed layer over the compiled core in fastprod._core."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import weakref
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+from fastprod import _core
+from fastprod.config import resolve
+
+# At interpreter exit, pending records of producers never closed get this long to be delivered.
+EXIT_CLOSE_TIMEOUT_S = 30.0
+
+_live: weakref.WeakSet[Producer] = weakref.WeakSet()
+
+
+class Producer(_core.ProducerCore):
+    """A Kafka producer whose record path is compiled and runs librdkafka without the GIL.
+
+    Parameters
+    ----------
+    bootstrap_servers:
+        ``"host:port"`` or a list of them.
+    key_serializer, value_serializer:
+        None (bytes or str are sent as they are, str as UTF-8) or a callable ``obj -> bytes``.
+    partitioner:
+        ``"murmur2"`` (default: Java's partition for every key; keyless records spread, sticky per
+        batch), ``"random"``, ``"consistent_random"`` or ``"fnv1a_random"``.
+    config:
+        Any librdkafka property or Java producer property by its dotted name, e.g.
+        ``{"compression.type": "lz4"}``. Unknown names raise ConfigError.
+    **settings:
+        kafka-python keyword names: ``acks``, ``linger_ms``, ``batch_size``, ``retries``,
+        ``delivery_timeout_ms``, ``buffer_memory`` (bytes held for unacknowledged records, default
+        32 MiB), ``max_block_ms`` (how long send() waits for buffer space, default 60 000; 0 raises
+        QueueFullError at once), ``enable_idempotence`` (default True), ``compression_type`` …
+
+    Defaults follow the Java client: ``acks="all"``, idempotence on, ``linger_ms=5``,
+    ``delivery_timeout_ms=120000``, murmur2 key partitioning.
+    """
+
+    __slots__ = ("__weakref__",)
+
+    def __init__(self, bootstrap_servers: str | list[str] | None = None, *,
+                 config: Mapping[str, object] | None = None,
+                 key_serializer: Callable[[Any], Any] | str | None = None,
+                 value_serializer: Callable[[Any], Any] | str | None = None,
+                 partitioner: str | None = None, **settings: object) -> None:
+        keywords: dict[str, object] = dict(settings)
+        if bootstrap_servers is not None:
+            keywords["bootstrap_servers"] = bootstrap_servers
+        keywords["key_serializer"] = key_serializer
+        keywords["value_serializer"] = value_serializer
+        if partitioner is not None:
+            keywords["partitioner"] = partitioner
+        cfg = resolve(keywords, config)
+        self._start(cfg.properties, cfg.buffer_memory, cfg.max_block_ms,
+                    cfg.key_serializer, cfg.value_serializer)
+        _live.add(self)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Deliver what is pending (waiting up to ``timeout`` seconds, None: as long as it takes),
+        fail what is still pending then, and release the producer. Every future is resolved when
+        close() returns. Calling it again does nothing; send() afterwards raises
+        ProducerClosedError."""
+        self._close(timeout)
+
+    def __enter__(self) -> Producer:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<fastprod.Producer {'closed' if self.closed else 'open'}>"
+
+
+def _close_all_at_exit() -> None:
+    for producer in list(_live):
+        try:
+            producer.close(EXIT_CLOSE_TIMEOUT_S)
+        except Exception:  # noqa: BLE001 - exit must go on; the error was logged by the core
+            pass
+
+
+def _forked_child() -> None:
+    for producer in list(_live):
+        producer._mark_forked()
+
+
+atexit.register(_close_all_at_exit)
+os.register_at_fork(after_in_child=_forked_child)

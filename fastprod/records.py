@@ -1,0 +1,45 @@
+"""What a delivered record reports back, and Kafka's rules for topic names."""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import NamedTuple
+
+from fastprod.errors import InvalidTopicError
+
+
+class TimestampType(enum.IntEnum):
+    """Which clock a record's timestamp comes from (Java's TimestampType ids)."""
+
+    NO_TIMESTAMP_TYPE = -1
+    CREATE_TIME = 0      #: set by the producer (send()'s timestamp_ms, or the time of send())
+    LOG_APPEND_TIME = 1  #: set by the broker, for topics with message.timestamp.type=LogAppendTime
+
+
+class RecordMetadata(NamedTuple):
+    """Where and when the broker stored a record (Java's RecordMetadata)."""
+
+    topic: str
+    partition: int
+    offset: int             #: -1 when acks=0
+    timestamp: int          #: ms since the epoch; the broker's time for LOG_APPEND_TIME topics
+    timestamp_type: TimestampType
+    serialized_key_size: int    #: -1 for a null key
+    serialized_value_size: int  #: -1 for a null value
+
+
+_MAX_TOPIC_LENGTH = 249
+_TOPIC_CHARS = re.compile(r"[a-zA-Z0-9._-]+")
+
+
+def check_topic_name(topic: str) -> None:
+    """Raise InvalidTopicError unless Kafka accepts ``topic`` as a topic name."""
+    if topic in ("", ".", ".."):
+        raise InvalidTopicError(f"invalid topic name {topic!r}")
+    if len(topic) > _MAX_TOPIC_LENGTH:
+        raise InvalidTopicError(
+            f"topic name is {len(topic)} characters long; Kafka allows {_MAX_TOPIC_LENGTH}")
+    if not _TOPIC_CHARS.fullmatch(topic):
+        raise InvalidTopicError(
+            f"topic name {topic!r} has characters other than ASCII letters, digits, '.', '_', '-'")

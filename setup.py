@@ -1,0 +1,55 @@
+"""Builds the one compiled module, fastprod._core, from src_ext/ (metadata is in pyproject.toml).
+
+Knobs: FASTPROD_DEBUG=1 (-O0 -g, Cython annotate and line tracing), FASTPROD_SANITIZE=1 (ASan/UBSan).
+librdkafka is neither linked nor needed at build time: _core resolves it at import (src_ext/rdk.c).
+"""
+
+import os
+import re
+from pathlib import Path
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+HERE = Path(__file__).resolve().parent
+VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "fastprod" / "_version.py").read_text())[1]
+
+debug = os.environ.get("FASTPROD_DEBUG") == "1"
+sanitize = os.environ.get("FASTPROD_SANITIZE") == "1"
+
+compile_args = ["-std=gnu11", "-Wall", "-Wno-unused-function", "-fvisibility=hidden"]
+link_args = []
+macros = []
+if debug:
+    compile_args += ["-O0", "-g3"]
+    macros += [("CYTHON_TRACE_NOGIL", "1"), ("FASTPROD_DEBUG", "1")]
+else:
+    compile_args += ["-O2"]
+if sanitize:
+    compile_args += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    link_args += ["-fsanitize=address,undefined"]
+
+extension = Extension(
+    "fastprod._core",
+    ["src_ext/_core.pyx"],
+    include_dirs=["src_ext", "src_ext/includes"],
+    depends=[str(p) for p in sorted((HERE / "src_ext").rglob("*")) if p.is_file()],
+    extra_compile_args=compile_args,
+    extra_link_args=link_args,
+    define_macros=macros,
+    libraries=["dl", "pthread"],
+)
+
+setup(
+    version=VERSION,
+    ext_modules=cythonize(
+        [extension],
+        include_path=["src_ext"],
+        annotate=debug,
+        compiler_directives={
+            "language_level": "3",
+            "embedsignature": True,
+            "linetrace": debug,
+        },
+    ),
+)

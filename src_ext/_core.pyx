@@ -1,0 +1,93 @@
+# cython: language_level=3, embedsignature=True
+"""fastprod._core: the compiled record path of fastprod (see fastprod.Producer for the API)."""
+
+cimport cython
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
+from cpython.exc cimport PyErr_CheckSignals
+from cpython.ref cimport Py_INCREF, Py_DECREF, PyObject
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+from libc.stdint cimport int32_t, int64_t, uint64_t, INT32_MAX
+from libc.stdlib cimport free
+
+from includes.engine cimport *
+
+# The implementations are compiled into this module's C unit, not linked separately.
+cdef extern from "rdk.c":
+    pass
+cdef extern from "engine.c":
+    pass
+
+import logging
+import os
+import sys
+import threading
+import time
+
+from fastprod import errors as _errors
+from fastprod.records import (RecordMetadata as _RecordMetadata, TimestampType as _TimestampType,
+                              check_topic_name as _check_topic_name)
+
+_log = logging.getLogger("fastprod")
+
+cdef enum:
+    # Waits without the GIL are cut into slices of this length, so Ctrl-C is seen between them.
+    WAIT_SLICE_MS = 100
+
+cdef int64_t FOREVER_MS = 10 * 365 * 86400 * <int64_t>1000
+
+
+def _librdkafka_path():
+    """The shared object whose dependency tree holds librdkafka: confluent_kafka's extension."""
+    explicit = os.environ.get("FASTPROD_LIBRDKAFKA")
+    if explicit:
+        return explicit
+    import importlib.util
+    spec = importlib.util.find_spec("confluent_kafka")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("fastprod needs confluent-kafka (it uses the librdkafka inside its wheel): "
+                          "pip install 'confluent-kafka>=2.3'")
+    import glob
+    for folder in spec.submodule_search_locations:
+        found = sorted(glob.glob(os.path.join(folder, "cimpl*")))
+        found = [f for f in found if f.endswith((".so", ".pyd", ".dylib"))]
+        if found:
+            return found[0]
+    raise ImportError("confluent_kafka is installed but its cimpl extension was not found "
+                      f"in {list(spec.submodule_search_locations)}")
+
+
+cdef void _load_librdkafka() except *:
+    cdef char errbuf[512]
+    path = os.fsencode(_librdkafka_path())
+    if rdk_load(path, errbuf, sizeof(errbuf)) != 0:
+        raise ImportError(errbuf.decode("utf-8", "replace"))
+
+
+_load_librdkafka()
+
+
+def librdkafka_version():
+    """(version string, version int) of the librdkafka fastprod runs on."""
+    return rdk.rd_kafka_version_str().decode(), rdk.rd_kafka_version()
+
+
+def _error_descriptions():
+    """librdkafka's error table as (code, name, description) tuples; used to generate errors."""
+    cdef const rd_kafka_err_desc *descs
+    cdef size_t n, i
+    rdk.rd_kafka_get_err_descs(&descs, &n)
+    out = []
+    for i in range(n):
+        if descs[i].name != NULL:
+            out.append((descs[i].code, descs[i].name.decode(),
+                        descs[i].desc.decode() if descs[i].desc != NULL else ""))
+    return out
+
+
+cdef object _kafka_error(int code):
+    return _errors.KafkaError.from_code(code, rdk.rd_kafka_err2str(code).decode("utf-8", "replace"))
+
+
+include "future.pxi"
+include "producer_core.pxi"

@@ -1,0 +1,117 @@
+/* The native record path: a bounded record queue filled by send() under the GIL, a drain thread
+ * that hands records to librdkafka and serves its delivery reports without the GIL, and a
+ * completion queue that the Python side empties in batches.
+ *
+ * Memory bound: every byte accepted by send() is charged against buffer_memory until its delivery
+ * report arrives, whether it waits in our queue or in librdkafka's (as Java's buffer.memory).
+ *
+ * Thread roles: callers (GIL held) create and enqueue records; one drain thread (no GIL) calls
+ * librdkafka; one dispatcher (a Python thread, GIL taken once per batch) takes completions.
+ */
+#ifndef FASTPROD_ENGINE_H
+#define FASTPROD_ENGINE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "rdk.h"
+
+/* Charged per record on top of key, value and header bytes: librdkafka's own per-message
+ * bookkeeping, so that millions of empty records cannot escape the bound. */
+#define FP_RECORD_OVERHEAD 128
+
+typedef struct fp_record {
+    struct fp_record *next;
+    void *opaque;                /* handed back untouched in the record's completion */
+    rd_kafka_topic_t *rkt;       /* borrowed; lives as long as the engine */
+    rd_kafka_headers_t *headers; /* owned until librdkafka accepts the record, may be NULL */
+    int64_t timestamp_ms;
+    int32_t partition;           /* RDK_PARTITION_UA: librdkafka's partitioner chooses */
+    int32_t has_key, has_value;  /* 0: null (not the same as empty) */
+    size_t key_len, value_len;
+    char data[];                 /* key bytes, then value bytes */
+} fp_record;
+
+typedef struct fp_completion {
+    void *opaque;
+    int64_t offset;
+    int64_t timestamp_ms;
+    int32_t partition;
+    int32_t err;            /* rd_kafka_resp_err_t; 0 means delivered */
+    int32_t timestamp_type; /* RDK_TIMESTAMP_* */
+} fp_completion;
+
+typedef struct fp_completions {
+    fp_completion *items;
+    size_t len, cap;
+} fp_completions;
+
+typedef struct fp_engine {
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *main_queue; /* yielded to wake the drain thread out of rd_kafka_poll */
+    pthread_t drain_thread;
+    int drain_started;
+
+    pthread_mutex_t lock; /* guards every field below */
+    pthread_cond_t space_cv;    /* buffer space was released */
+    pthread_cond_t done_cv;     /* completions are waiting, or the drain thread ended */
+    pthread_cond_t resolved_cv; /* the dispatcher resolved a batch */
+    fp_record *head, *tail;
+    size_t buffer_memory, held_bytes;
+    uint64_t outstanding;    /* accepted records whose completion is not yet resolved */
+    uint64_t resolved_generation;
+    fp_completions done;     /* published completions, swapped out by the dispatcher */
+    int drain_sleeping;      /* drain thread is (about to be) blocked in rd_kafka_poll */
+    int stopping;            /* close(): drain what is queued, then flush until stop_deadline */
+    int64_t stop_deadline_ms;
+    int drain_finished;
+
+    /* Owned by the drain thread alone: delivery reports collected during one rd_kafka_poll. */
+    fp_completions local;
+    size_t local_released;
+} fp_engine;
+
+static size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_bytes);
+static fp_record *fp_record_new(rd_kafka_topic_t *rkt, int32_t partition, int64_t timestamp_ms,
+                                const char *key, ssize_t key_len, const char *value,
+                                ssize_t value_len, rd_kafka_headers_t *headers, void *opaque);
+static void fp_record_free(fp_record *r);
+/* Bytes of header names and values, as charged against buffer_memory. */
+static size_t fp_headers_bytes(rd_kafka_headers_t *hdrs);
+
+/* Takes ownership of conf in every case. Returns NULL with errstr set on failure. */
+static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory, char *errstr,
+                                size_t errstr_size);
+/* Frees everything; the drain thread must have been joined and no completions be pending. */
+static void fp_engine_free(fp_engine *e);
+
+/* 1 if charge bytes were reserved at once, 0 if the buffer is full. */
+static int fp_engine_try_reserve(fp_engine *e, size_t charge);
+/* Waits up to wait_ms for space; 1 if charge bytes were reserved. */
+static int fp_engine_wait_reserve(fp_engine *e, size_t charge, int wait_ms);
+/* Gives back a reservation that was not used (the record could not be built). */
+static void fp_engine_unreserve(fp_engine *e, size_t charge);
+/* Queues a record whose charge was reserved. */
+static void fp_engine_enqueue(fp_engine *e, fp_record *r);
+
+/* Swaps the published completions into *out (whose old contents must have been handled), waiting
+ * up to wait_ms for some. Returns the number taken; *finished is set once the drain thread ended
+ * and nothing is left to take. */
+static size_t fp_engine_take(fp_engine *e, fp_completions *out, int wait_ms, int *finished);
+/* The dispatcher resolved n completions. */
+static void fp_engine_resolved(fp_engine *e, size_t n);
+/* Waits up to wait_ms until no accepted record is unresolved; returns the count still unresolved. */
+static uint64_t fp_engine_wait_idle(fp_engine *e, int wait_ms);
+static uint64_t fp_engine_generation(fp_engine *e);
+/* Waits up to wait_ms for a resolved batch after generation seen. */
+static void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms);
+
+/* Starts shutdown: queued records still go to librdkafka, which is flushed until deadline (a
+ * CLOCK_MONOTONIC ms value); what is left then is purged and fails. */
+static void fp_engine_stop(fp_engine *e, int64_t deadline_ms);
+static void fp_engine_join(fp_engine *e);
+
+static int64_t fp_now_ms(void);       /* CLOCK_MONOTONIC */
+static int64_t fp_wallclock_ms(void); /* CLOCK_REALTIME, for record timestamps */
+
+#endif

@@ -1,0 +1,95 @@
+# Cython view of includes/rdk.h and includes/engine.h (declarations only; see those headers).
+from libc.stdint cimport int32_t, int64_t, uint64_t
+
+
+cdef extern from "rdk.h" nogil:
+    ctypedef struct rd_kafka_t:
+        pass
+    ctypedef struct rd_kafka_conf_t:
+        pass
+    ctypedef struct rd_kafka_topic_t:
+        pass
+    ctypedef struct rd_kafka_topic_conf_t:
+        pass
+    ctypedef struct rd_kafka_headers_t:
+        pass
+
+    cdef struct rd_kafka_err_desc:
+        int code
+        const char *name
+        const char *desc
+
+    ctypedef struct rdk_api:
+        int (*rd_kafka_version)()
+        const char *(*rd_kafka_version_str)()
+        const char *(*rd_kafka_err2str)(int err)
+        const char *(*rd_kafka_err2name)(int err)
+        void (*rd_kafka_get_err_descs)(const rd_kafka_err_desc **descs, size_t *cnt)
+        rd_kafka_conf_t *(*rd_kafka_conf_new)()
+        void (*rd_kafka_conf_destroy)(rd_kafka_conf_t *conf)
+        int (*rd_kafka_conf_set)(rd_kafka_conf_t *conf, const char *name, const char *value,
+                                 char *errstr, size_t size)
+        int (*rd_kafka_fatal_error)(rd_kafka_t *rk, char *errstr, size_t size)
+        rd_kafka_topic_t *(*rd_kafka_topic_new)(rd_kafka_t *rk, const char *topic,
+                                                rd_kafka_topic_conf_t *conf)
+        void (*rd_kafka_topic_destroy)(rd_kafka_topic_t *rkt)
+        rd_kafka_headers_t *(*rd_kafka_headers_new)(size_t initial_count)
+        void (*rd_kafka_headers_destroy)(rd_kafka_headers_t *hdrs)
+        int (*rd_kafka_header_add)(rd_kafka_headers_t *hdrs, const char *name, Py_ssize_t name_size,
+                                   const void *value, Py_ssize_t value_size)
+
+    rdk_api rdk
+    int rdk_load(const char *path, char *errbuf, size_t errbuf_size)
+
+    enum:
+        RDK_CONF_UNKNOWN
+        RDK_CONF_OK
+        RDK_PARTITION_UA
+        RDK_TIMESTAMP_NOT_AVAILABLE
+        RDK_TIMESTAMP_CREATE_TIME
+        RDK_TIMESTAMP_LOG_APPEND_TIME
+
+
+cdef extern from "engine.h" nogil:
+    ctypedef struct fp_record:
+        pass
+
+    ctypedef struct fp_completion:
+        void *opaque
+        int64_t offset
+        int64_t timestamp_ms
+        int32_t partition
+        int32_t err
+        int32_t timestamp_type
+
+    ctypedef struct fp_completions:
+        fp_completion *items
+        size_t len
+        size_t cap
+
+    ctypedef struct fp_engine:
+        rd_kafka_t *rk
+        size_t held_bytes
+
+    size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_bytes)
+    size_t fp_headers_bytes(rd_kafka_headers_t *hdrs)
+    fp_record *fp_record_new(rd_kafka_topic_t *rkt, int32_t partition, int64_t timestamp_ms,
+                             const char *key, Py_ssize_t key_len, const char *value,
+                             Py_ssize_t value_len, rd_kafka_headers_t *headers, void *opaque)
+
+    fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory, char *errstr,
+                             size_t errstr_size)
+    void fp_engine_free(fp_engine *e)
+    bint fp_engine_try_reserve(fp_engine *e, size_t charge)
+    bint fp_engine_wait_reserve(fp_engine *e, size_t charge, int wait_ms)
+    void fp_engine_unreserve(fp_engine *e, size_t charge)
+    void fp_engine_enqueue(fp_engine *e, fp_record *r)
+    size_t fp_engine_take(fp_engine *e, fp_completions *out, int wait_ms, int *finished)
+    void fp_engine_resolved(fp_engine *e, size_t n)
+    uint64_t fp_engine_wait_idle(fp_engine *e, int wait_ms)
+    uint64_t fp_engine_generation(fp_engine *e)
+    void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms)
+    void fp_engine_stop(fp_engine *e, int64_t deadline_ms)
+    void fp_engine_join(fp_engine *e)
+    int64_t fp_now_ms()
+    int64_t fp_wallclock_ms()

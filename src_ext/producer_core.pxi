@@ -1,0 +1,369 @@
+# ProducerCore: the compiled half of fastprod.Producer. Included into _core.pyx.
+#
+# send() runs in the caller's thread with the GIL: it validates, copies key/value/headers into a C
+# record and queues it. The engine's drain thread (no GIL) hands records to librdkafka; the
+# dispatcher thread below takes delivery results in batches and resolves futures under one GIL
+# acquisition per batch.
+
+
+cdef int32_t _NO_SIZE = -1
+
+
+cdef inline int _view(object obj, Py_buffer *view, const char **data, Py_ssize_t *size,
+                      str what) except -1:
+    """Points data/size at obj's bytes; size -1 for None. view is filled only for buffer objects."""
+    if obj is None:
+        data[0] = NULL
+        size[0] = -1
+    elif type(obj) is bytes:
+        data[0] = PyBytes_AS_STRING(obj)
+        size[0] = PyBytes_GET_SIZE(obj)
+    elif isinstance(obj, str):
+        data[0] = PyUnicode_AsUTF8AndSize(obj, size)
+    elif isinstance(obj, (bytes, bytearray, memoryview)):
+        PyObject_GetBuffer(obj, view, PyBUF_SIMPLE)
+        data[0] = <const char *>view.buf
+        size[0] = view.len
+        return 1
+    else:
+        raise _errors.SerializationError(f"{what} must be bytes, str or None, not {type(obj).__name__}")
+    return 0
+
+
+cdef class ProducerCore:
+    """Compiled core of :class:`fastprod.Producer`; use that class, not this one."""
+    cdef fp_engine *_engine
+    cdef dict _topics
+    cdef int64_t _max_block_ms
+    cdef size_t _buffer_memory
+    cdef bint _closed
+    cdef bint _forked
+    cdef object _key_serializer
+    cdef object _value_serializer
+    cdef object _dispatcher
+    cdef object _dispatcher_ident
+    cdef object _callback_error
+    cdef int _waiters  # threads inside a GIL-released wait on the engine
+
+    def __cinit__(self, *args, **kwargs):
+        self._topics = {}
+
+    def _start(self, list properties, size_t buffer_memory, int64_t max_block_ms,
+               key_serializer=None, value_serializer=None):
+        """Creates the librdkafka producer from (name, value) string pairs and starts threads."""
+        cdef char errstr[512]
+        cdef rd_kafka_conf_t *conf
+        cdef int res
+        if self._engine != NULL:
+            raise RuntimeError("producer already started")
+        conf = rdk.rd_kafka_conf_new()
+        for name, value in properties:
+            res = rdk.rd_kafka_conf_set(conf, name.encode(), value.encode(), errstr, sizeof(errstr))
+            if res != RDK_CONF_OK:
+                rdk.rd_kafka_conf_destroy(conf)
+                if res == RDK_CONF_UNKNOWN:
+                    raise _errors.ConfigError(f"unknown configuration property {name!r}")
+                raise _errors.ConfigError(
+                    f"invalid value for {name!r}: {errstr.decode('utf-8', 'replace')}")
+        self._buffer_memory = buffer_memory
+        self._max_block_ms = max_block_ms
+        self._key_serializer = key_serializer
+        self._value_serializer = value_serializer
+        self._engine = fp_engine_new(conf, buffer_memory, errstr, sizeof(errstr))
+        if self._engine == NULL:
+            raise _errors.ConfigError(errstr.decode("utf-8", "replace"))
+        self._dispatcher = threading.Thread(target=self._dispatch_forever, daemon=True,
+                                            name="fastprod-dispatcher")
+        self._dispatcher.start()
+        self._dispatcher_ident = self._dispatcher.ident
+
+    def __dealloc__(self):
+        cdef fp_engine *engine = self._engine
+        if engine == NULL or self._forked:
+            return  # after fork the engine's threads and locks belong to the parent: leak it
+        self._engine = NULL
+        with nogil:
+            fp_engine_stop(engine, fp_now_ms() + 5000)
+            fp_engine_join(engine)
+        for handle in self._topics.values():
+            rdk.rd_kafka_topic_destroy(<rd_kafka_topic_t *><size_t>handle)
+        with nogil:
+            fp_engine_free(engine)
+
+    cdef int _check_usable(self) except -1:
+        if self._forked:
+            raise _errors.ProducerForkedError(
+                "this producer was created before os.fork(); create a new one in the child")
+        if self._closed or self._engine == NULL:
+            raise _errors.ProducerClosedError("the producer is closed")
+        return 0
+
+    cdef int _check_not_dispatcher(self, str what) except -1:
+        if threading.get_ident() == self._dispatcher_ident:
+            raise _errors.FastProdError(
+                f"{what} called from a delivery callback would wait for itself")
+        return 0
+
+    cdef rd_kafka_topic_t *_topic_handle(self, str topic) except NULL:
+        cdef rd_kafka_topic_t *rkt
+        handle = self._topics.get(topic)
+        if handle is not None:
+            return <rd_kafka_topic_t *><size_t>handle
+        _check_topic_name(topic)
+        rkt = rdk.rd_kafka_topic_new(self._engine.rk, topic.encode(), NULL)
+        if rkt == NULL:
+            raise ValueError(f"librdkafka refused the topic name {topic!r}")
+        self._topics[topic] = <size_t>rkt
+        return rkt
+
+    def send(self, topic, value=None, key=None, partition=None, timestamp_ms=None, headers=None):
+        """Queue one record; returns its DeliveryFuture. See fastprod.Producer.send."""
+        cdef Py_buffer kview, vview
+        cdef const char *kdata
+        cdef const char *vdata
+        cdef Py_ssize_t klen, vlen
+        cdef int kheld = 0, vheld = 0
+        cdef int32_t part = RDK_PARTITION_UA
+        cdef int64_t ts
+        cdef rd_kafka_headers_t *hdrs = NULL
+        cdef size_t charge
+        cdef fp_record *record
+        cdef DeliveryFuture future
+        cdef rd_kafka_topic_t *rkt
+        self._check_usable()
+        if type(topic) is not str:
+            raise TypeError(f"topic must be str, not {type(topic).__name__}")
+        rkt = self._topic_handle(<str>topic)
+        if partition is not None:
+            if not isinstance(partition, int) or isinstance(partition, bool):
+                raise TypeError(f"partition must be int or None, not {type(partition).__name__}")
+            if partition < 0 or partition > INT32_MAX:
+                raise ValueError(f"partition must be between 0 and {INT32_MAX}, not {partition}")
+            part = partition
+        if timestamp_ms is None:
+            ts = fp_wallclock_ms()
+        else:
+            if not isinstance(timestamp_ms, int) or isinstance(timestamp_ms, bool):
+                raise TypeError(f"timestamp_ms must be int or None, not {type(timestamp_ms).__name__}")
+            if timestamp_ms < 0:
+                raise ValueError(f"timestamp_ms must be >= 0, not {timestamp_ms}")
+            ts = timestamp_ms
+        if self._key_serializer is not None and key is not None:
+            key = self._key_serializer(key)
+        if self._value_serializer is not None and value is not None:
+            value = self._value_serializer(value)
+        kheld = _view(key, &kview, &kdata, &klen, "key")
+        try:
+            vheld = _view(value, &vview, &vdata, &vlen, "value")
+            if headers is not None:
+                hdrs = _build_headers(headers)
+            charge = fp_record_charge(klen if klen > 0 else 0, vlen if vlen > 0 else 0,
+                                      fp_headers_bytes(hdrs))
+            self._reserve(charge, topic)
+            future = DeliveryFuture.__new__(DeliveryFuture)
+            future._producer = self
+            future._topic = topic
+            future._key_size = <int32_t>klen
+            future._value_size = <int32_t>vlen
+            record = fp_record_new(rkt, part, ts, kdata, klen, vdata, vlen, hdrs, <void *>future)
+            if record == NULL:
+                fp_engine_unreserve(self._engine, charge)
+                raise MemoryError()
+            hdrs = NULL  # the record owns them now
+            Py_INCREF(future)  # the record's reference, dropped when its completion is resolved
+            fp_engine_enqueue(self._engine, record)
+            return future
+        finally:
+            if hdrs != NULL:
+                rdk.rd_kafka_headers_destroy(hdrs)
+            if kheld:
+                PyBuffer_Release(&kview)
+            if vheld:
+                PyBuffer_Release(&vview)
+
+    cdef int _reserve(self, size_t charge, str topic) except -1:
+        """Charges a record against buffer.memory, blocking up to max.block.ms without the GIL."""
+        cdef int64_t deadline
+        cdef bint ok = False
+        cdef fp_engine *engine = self._engine
+        if fp_engine_try_reserve(engine, charge):
+            return 0
+        if charge > self._buffer_memory:
+            raise _errors.MessageSizeTooLargeError.from_message(
+                f"the record to {topic!r} needs {charge} bytes, more than buffer.memory "
+                f"({self._buffer_memory})")
+        if self._max_block_ms == 0:
+            raise _errors.QueueFullError(
+                f"buffer.memory ({self._buffer_memory} bytes) is full and max.block.ms is 0")
+        deadline = fp_now_ms() + self._max_block_ms
+        self._waiters += 1
+        try:
+            while True:
+                with nogil:
+                    ok = fp_engine_wait_reserve(engine, charge, WAIT_SLICE_MS)
+                if ok and (self._closed or self._forked):
+                    fp_engine_unreserve(engine, charge)
+                if ok:
+                    self._check_usable()
+                    return 0
+                PyErr_CheckSignals()
+                self._check_usable()
+                if fp_now_ms() >= deadline:
+                    raise _errors.KafkaTimeoutError(
+                        f"buffer.memory ({self._buffer_memory} bytes) stayed full for max.block.ms "
+                        f"({self._max_block_ms} ms)")
+        finally:
+            self._waiters -= 1
+
+    def flush(self, timeout=None):
+        """Wait until every record sent so far is acknowledged or failed. See Producer.flush."""
+        cdef int64_t deadline = 0
+        cdef uint64_t left
+        cdef fp_engine *engine
+        self._check_usable()
+        self._check_not_dispatcher("flush()")
+        engine = self._engine
+        if timeout is not None:
+            deadline = fp_now_ms() + <int64_t>(float(timeout) * 1000)
+        self._waiters += 1
+        try:
+            while True:
+                with nogil:
+                    left = fp_engine_wait_idle(engine, WAIT_SLICE_MS)
+                if left == 0:
+                    break
+                PyErr_CheckSignals()
+                self._check_usable()
+                if timeout is not None and fp_now_ms() >= deadline:
+                    raise _errors.KafkaTimeoutError(
+                        f"flush() timed out after {timeout} s with {left} records unacknowledged")
+        finally:
+            self._waiters -= 1
+        self._raise_callback_error()
+
+    def _close(self, timeout=None):
+        """Flush up to timeout, fail what is left, stop the threads and free librdkafka."""
+        cdef int64_t deadline
+        cdef fp_engine *engine = self._engine
+        if self._closed or engine == NULL:
+            self._closed = True
+            return
+        if self._forked:
+            self._closed = True
+            return
+        self._check_not_dispatcher("close()")
+        self._closed = True
+        if timeout is None:
+            deadline = fp_now_ms() + FOREVER_MS
+        else:
+            deadline = fp_now_ms() + <int64_t>(max(0.0, float(timeout)) * 1000)
+        with nogil:
+            fp_engine_stop(engine, deadline)
+        # The dispatcher ends after the drain thread published its last completion.
+        while self._dispatcher.is_alive():
+            self._dispatcher.join(WAIT_SLICE_MS / 1000.0)
+        # Threads blocked in send()/flush()/get() still use the engine; they notice the close
+        # within one wait slice.
+        while self._waiters:
+            time.sleep(0.005)
+        self._engine = NULL
+        with nogil:
+            fp_engine_join(engine)
+        for handle in self._topics.values():
+            rdk.rd_kafka_topic_destroy(<rd_kafka_topic_t *><size_t>handle)
+        self._topics.clear()
+        with nogil:
+            fp_engine_free(engine)
+        self._raise_callback_error()
+
+    def _mark_forked(self):
+        """Called in a child process after os.fork(): this producer's threads do not exist here."""
+        self._forked = True
+
+    @property
+    def closed(self):
+        """True once close() was called."""
+        return self._closed
+
+    def _held_bytes(self):
+        """Bytes charged against buffer.memory right now (for tests)."""
+        return self._engine.held_bytes if self._engine != NULL else 0
+
+    cdef _callback_failed(self, BaseException exc):
+        _log.error("a delivery callback raised %r; it is re-raised by the next flush()/close()",
+                   exc, exc_info=exc)
+        if self._callback_error is None:
+            self._callback_error = exc
+
+    cdef _raise_callback_error(self):
+        exc = self._callback_error
+        if exc is not None:
+            self._callback_error = None
+            raise exc
+
+    def _dispatch_forever(self):
+        """The dispatcher thread: resolves futures in batches until the engine has stopped."""
+        cdef fp_completions batch
+        cdef fp_completion *c
+        cdef int finished = 0
+        cdef size_t n, i
+        cdef fp_engine *engine = self._engine
+        cdef DeliveryFuture future
+        batch.items = NULL
+        batch.len = batch.cap = 0
+        try:
+            while True:
+                with nogil:
+                    n = fp_engine_take(engine, &batch, WAIT_SLICE_MS * 5, &finished)
+                if finished:
+                    return
+                for i in range(n):
+                    c = &batch.items[i]
+                    future = <DeliveryFuture>c.opaque
+                    Py_DECREF(future)  # the record's reference; `future` holds its own
+                    future._complete(c)
+                    if future._callbacks is not None:
+                        future._run_callbacks()
+                if n:
+                    with nogil:
+                        fp_engine_resolved(engine, n)
+        finally:
+            free(batch.items)
+
+
+cdef rd_kafka_headers_t *_build_headers(object headers) except NULL:
+    """Headers from a list of (str, bytes|str|None) pairs or a dict of them."""
+    cdef rd_kafka_headers_t *hdrs
+    cdef Py_buffer view
+    cdef const char *data
+    cdef const char *name_data
+    cdef Py_ssize_t size, name_size
+    cdef int held
+    if isinstance(headers, dict):
+        items = list((<dict>headers).items())
+    elif isinstance(headers, (list, tuple)):
+        items = headers
+    else:
+        raise TypeError(f"headers must be a list of (str, bytes) pairs or a dict, "
+                        f"not {type(headers).__name__}")
+    hdrs = rdk.rd_kafka_headers_new(len(items))
+    try:
+        for item in items:
+            if not isinstance(item, tuple) or len(<tuple>item) != 2:
+                raise TypeError(f"each header must be a (str, bytes) pair, not {item!r}")
+            name, value = item
+            if type(name) is not str:
+                raise TypeError(f"header name must be str, not {type(name).__name__}")
+            name_data = PyUnicode_AsUTF8AndSize(name, &name_size)
+            if name_size == 0 or b"\0" in name.encode():
+                raise ValueError(f"header name must be non-empty and free of NUL, not {name!r}")
+            held = _view(value, &view, &data, &size, f"header {name!r} value")
+            try:
+                rdk.rd_kafka_header_add(hdrs, name_data, name_size, data, size)
+            finally:
+                if held:
+                    PyBuffer_Release(&view)
+    except BaseException:
+        rdk.rd_kafka_headers_destroy(hdrs)
+        raise
+    return hdrs

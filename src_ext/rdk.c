@@ -1,0 +1,33 @@
+/* Resolves librdkafka at import: see includes/rdk.h for why it is not linked. */
+#include <dlfcn.h>
+#include <stdio.h>
+
+#include "rdk.h"
+
+static int rdk_load(const char *path, char *errbuf, size_t errbuf_size) {
+    /* RTLD_LOCAL: the library's symbols stay out of the global namespace, so a system
+     * librdkafka loaded by another extension cannot be confused with this one. */
+    void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (handle == NULL) {
+        snprintf(errbuf, errbuf_size, "cannot load librdkafka from %s: %s", path, dlerror());
+        return -1;
+    }
+    rdk_api table;
+#define RDK_RESOLVE(ret, name, params)                                                         \
+    *(void **)&table.name = dlsym(handle, #name);                                              \
+    if (table.name == NULL) {                                                                  \
+        snprintf(errbuf, errbuf_size, "librdkafka in %s lacks the symbol %s (fastprod needs "  \
+                 "librdkafka >= " RDK_MIN_VERSION_STR ")", path, #name);                       \
+        return -1;                                                                             \
+    }
+    RDK_FUNCTIONS(RDK_RESOLVE)
+#undef RDK_RESOLVE
+    if (table.rd_kafka_version() < RDK_MIN_VERSION) {
+        snprintf(errbuf, errbuf_size, "librdkafka %s in %s is too old: fastprod needs >= "
+                 RDK_MIN_VERSION_STR " (upgrade confluent-kafka)", table.rd_kafka_version_str(), path);
+        return -1;
+    }
+    /* The handle is never closed: the table points into the library for the life of the process. */
+    rdk = table;
+    return 0;
+}

@@ -1,0 +1,77 @@
+import pytest
+
+import fastprod
+from fastprod.config import resolve
+from fastprod.errors import ConfigError
+
+
+def props(**keywords):
+    return dict(resolve(keywords, None).properties)
+
+
+def test_java_defaults_where_librdkafka_differs():
+    p = props(bootstrap_servers="h:1")
+    assert p["enable.idempotence"] == "true"
+    assert p["acks"] == "all"
+    assert p["partitioner"] == "murmur2_random"
+    assert p["delivery.timeout.ms"] == "120000"
+    cfg = resolve({"bootstrap_servers": "h:1"}, None)
+    assert (cfg.buffer_memory, cfg.max_block_ms) == (32 * 1024 * 1024, 60_000)
+
+
+def test_keywords_and_dotted_names_mean_the_same():
+    a = resolve({"bootstrap_servers": "h:1", "linger_ms": 20, "max_request_size": 5000}, None)
+    b = resolve({}, {"bootstrap.servers": "h:1", "linger.ms": 20, "max.request.size": 5000})
+    assert a.properties == b.properties
+    assert dict(a.properties)["message.max.bytes"] == "5000"
+
+
+def test_unknown_keyword_is_config_error_naming_it():
+    with pytest.raises(ConfigError, match="'lingerms'"):
+        fastprod.Producer("h:1", lingerms=5)
+
+
+def test_unknown_dotted_key_is_config_error_naming_it():
+    with pytest.raises(ConfigError, match="'no.such.property'"):
+        fastprod.Producer("h:1", config={"no.such.property": "1"})
+
+
+def test_invalid_value_is_config_error():
+    with pytest.raises(ConfigError, match="'acks'"):
+        fastprod.Producer("h:1", config={"acks": "sometimes"})
+
+
+def test_idempotence_with_acks_1_conflicts():
+    with pytest.raises(ConfigError, match="acks=all"):
+        resolve({"bootstrap_servers": "h:1", "acks": 1, "enable_idempotence": True}, None)
+
+
+def test_acks_1_alone_turns_idempotence_off_like_java():
+    p = props(bootstrap_servers="h:1", acks=1)
+    assert (p["acks"], p["enable.idempotence"]) == ("1", "false")
+
+
+def test_same_key_twice_is_an_error():
+    with pytest.raises(ConfigError, match="both"):
+        resolve({"bootstrap_servers": "h:1", "linger_ms": 1}, {"linger.ms": 2})
+
+
+def test_bootstrap_required():
+    with pytest.raises(ConfigError, match="bootstrap_servers"):
+        fastprod.Producer()
+
+
+@pytest.mark.parametrize("value", [-1, "lots"])
+def test_buffer_memory_must_be_a_count(value):
+    with pytest.raises(ConfigError, match="buffer.memory"):
+        resolve({"bootstrap_servers": "h:1", "buffer_memory": value}, None)
+
+
+def test_unknown_partitioner():
+    with pytest.raises(ConfigError, match="partitioner"):
+        fastprod.Producer("h:1", partitioner="crc")
+
+
+def test_password_not_in_repr():
+    cfg = resolve({"bootstrap_servers": "h:1", "sasl_plain_password": "hunter2"}, None)
+    assert "hunter2" not in repr(cfg)
