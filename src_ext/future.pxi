@@ -31,7 +31,8 @@ cdef class DeliveryFuture:
         return f"<DeliveryFuture {self._topic} {state}>"
 
     cdef inline void _complete(self, fp_completion *c):
-        self._offset = c.offset
+        # librdkafka says -1001 (OFFSET_INVALID) where Java's RecordMetadata says -1 (acks=0)
+        self._offset = c.offset if c.offset >= 0 else -1
         self._timestamp_ms = c.timestamp_ms
         self._timestamp_type = c.timestamp_type
         self._partition = c.partition

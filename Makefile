@@ -1,0 +1,44 @@
+# Everything a fresh machine needs comes from here: a virtualenv in .venv with the pinned tools,
+# fastprod built in place, and Kafka jars fetched by scripts/kafka-local into ~/.cache/fastprod.
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+KAFKA_LOCAL := $(VPY) scripts/kafka-local
+SOURCES := $(wildcard src_ext/*.pyx src_ext/*.pxi src_ext/*.c src_ext/includes/*) setup.py pyproject.toml
+
+.PHONY: install build run test test-unit test-all clean
+
+install: $(VENV)/.installed
+
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.deps: requirements-dev.txt | $(VPY)
+	$(VPY) -m pip install -q -U pip
+	$(VPY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.deps $(SOURCES)
+	$(VPY) -m pip install -q --no-build-isolation --no-deps -e .
+	touch $@
+
+build: install
+
+# Starts a local broker, produces 1,000,000 records with fastprod, prints the figures, stops it.
+run: install
+	$(VPY) -m bench.throughput --local --records 1000000
+
+# The whole suite; the integration fixture starts a broker and stops it by PID.
+test: install
+	$(KAFKA_LOCAL) fetch >/dev/null
+	$(VPY) -m pytest tests -m "not slow"
+
+test-unit: install
+	$(VPY) -m pytest tests/unit
+
+test-all: install
+	$(KAFKA_LOCAL) fetch >/dev/null
+	$(VPY) -m pytest tests
+
+clean:
+	rm -rf $(VENV) build src_ext/_core.c src_ext/*.html fastprod/*.so
