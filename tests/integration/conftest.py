@@ -20,19 +20,23 @@ ROOT = Path(__file__).resolve().parents[2]
 KAFKA_LOCAL = ROOT / "scripts" / "kafka-local"
 
 
-def _free_port_pair() -> int:
-    """A client port whose successor (the controller port) is free as well."""
-    for _ in range(50):
+def free_port_block(count: int = 2) -> int:
+    """A port P such that P .. P+count-1 are free (kafka-local gives each node two ports)."""
+    for _ in range(100):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no two adjacent free ports on 127.0.0.1")
+        if port + count > 65535:
+            continue
+        for extra in range(1, count):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port + extra))
+                except OSError:
+                    break
+        else:
+            return port
+    raise RuntimeError(f"no {count} adjacent free ports on 127.0.0.1")
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +47,7 @@ def bootstrap() -> Iterator[str]:
         return
     state = Path(tempfile.mkdtemp(prefix="fastprod-kafka-"))
     cmd = [sys.executable, str(KAFKA_LOCAL)]
-    started = subprocess.run([*cmd, "start", "--dir", str(state), "--port", str(_free_port_pair())],
+    started = subprocess.run([*cmd, "start", "--dir", str(state), "--port", str(free_port_block())],
                              capture_output=True, text=True)
     try:
         if started.returncode != 0:
