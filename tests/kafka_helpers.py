@@ -51,21 +51,20 @@ def consume(bootstrap: str, topic: str, partitions: int, expected: int,
                          "enable.auto.commit": False, "enable.partition.eof": False})
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
     out: list[Consumed] = []
+
+    def take(timeout: float) -> None:
+        for msg in consumer.consume(num_messages=10000, timeout=timeout):
+            if msg.error():
+                raise RuntimeError(f"consume error: {msg.error()}")
+            ts_type, ts = msg.timestamp()
+            out.append(Consumed(msg.topic(), msg.partition(), msg.offset(), msg.key(),
+                                msg.value(), list(msg.headers() or []), ts_type, ts))
+
     deadline = time.monotonic() + timeout_s
     try:
         while len(out) < expected and time.monotonic() < deadline:
-            for msg in consumer.consume(num_messages=10000, timeout=0.5):
-                if msg.error():
-                    raise RuntimeError(f"consume error: {msg.error()}")
-                ts_type, ts = msg.timestamp()
-                out.append(Consumed(msg.topic(), msg.partition(), msg.offset(), msg.key(),
-                                    msg.value(), list(msg.headers() or []), ts_type, ts))
-        # Anything beyond `expected` is a duplicate or phantom; give it a moment to show up.
-        for msg in consumer.consume(num_messages=10000, timeout=1.0):
-            if not msg.error():
-                ts_type, ts = msg.timestamp()
-                out.append(Consumed(msg.topic(), msg.partition(), msg.offset(), msg.key(),
-                                    msg.value(), list(msg.headers() or []), ts_type, ts))
+            take(0.5)
+        take(1.0)  # anything beyond `expected` is a duplicate or phantom; let it show up
     finally:
         consumer.close()
     return out
