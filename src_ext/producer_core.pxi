@@ -44,6 +44,7 @@ cdef class ProducerCore:
     cdef object _dispatcher_ident
     cdef object _callback_error
     cdef int _waiters  # threads inside a GIL-released wait on the engine
+    cdef uint64_t _sent, _delivered, _failed
 
     def __cinit__(self, *args, **kwargs):
         self._topics = {}
@@ -172,6 +173,7 @@ cdef class ProducerCore:
             hdrs = NULL  # the record owns them now
             Py_INCREF(future)  # the record's reference, dropped when its completion is resolved
             fp_engine_enqueue(self._engine, record)
+            self._sent += 1
             return future
         finally:
             if hdrs != NULL:
@@ -285,6 +287,12 @@ cdef class ProducerCore:
         """True once close() was called."""
         return self._closed
 
+    def stats(self):
+        """Counts since the producer started: records accepted by send() ("sent"), acknowledged
+        ("delivered"), failed for good ("failed"), and bytes now held against buffer.memory."""
+        return {"sent": self._sent, "delivered": self._delivered, "failed": self._failed,
+                "buffered_bytes": self._held_bytes()}
+
     def _held_bytes(self):
         """Bytes charged against buffer.memory right now (for tests)."""
         return self._engine.held_bytes if self._engine != NULL else 0
@@ -322,6 +330,10 @@ cdef class ProducerCore:
                     future = <DeliveryFuture>c.opaque
                     Py_DECREF(future)  # the record's reference; `future` holds its own
                     future._complete(c)
+                    if c.err:
+                        self._failed += 1
+                    else:
+                        self._delivered += 1
                     if future._callbacks is not None:
                         future._run_callbacks()
                 if n:

@@ -182,6 +182,14 @@ def test_buffer_memory_is_released_after_delivery(make_producer):
     assert p._held_bytes() == 0
 
 
+def test_stats_count_sent_delivered_failed(make_producer):
+    p = make_producer()
+    for i in range(30):
+        p.send("t1", b"v", partition=0 if i % 3 else 50)  # partition 50 does not exist
+    p.flush(30)
+    assert p.stats() == {"sent": 30, "delivered": 20, "failed": 10, "buffered_bytes": 0}
+
+
 def test_send_after_close_raises(make_producer):
     p = make_producer()
     p.close()
