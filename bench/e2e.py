@@ -40,12 +40,22 @@ def build_native() -> Path:
     return out
 
 
+def loaded_librdkafka() -> str:
+    """The librdkafka file fastprod resolved in this process (the native loop must use the same)."""
+    import fastprod._core  # noqa: F401  (loads it)
+
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        if "librdkafka" in line:
+            return line.split(maxsplit=5)[5]
+    raise RuntimeError("librdkafka is not mapped into this process")
+
+
 def create_topic(bootstrap: str, partitions: int) -> str:
     from confluent_kafka.admin import AdminClient, NewTopic
 
     topic = f"bench-{uuid.uuid4().hex[:10]}"
-    AdminClient({"bootstrap.servers": bootstrap}).create_topics(
-        [NewTopic(topic, partitions, 1)])[topic].result(60)
+    admin = AdminClient({"bootstrap.servers": bootstrap})  # must outlive the result
+    admin.create_topics([NewTopic(topic, partitions, 1)])[topic].result(60)
     return topic
 
 
@@ -53,9 +63,7 @@ def run_one(client: str, bootstrap: str, records: int, size: int, keyed: bool,
             partitions: int) -> dict:
     topic = create_topic(bootstrap, partitions)
     if client == "native":
-        import fastprod._core
-
-        cmd = [str(build_native()), fastprod._core._librdkafka_path(), bootstrap, topic,
+        cmd = [str(build_native()), loaded_librdkafka(), bootstrap, topic,
                str(records), str(size), "1" if keyed else "0"]
     else:
         cmd = [sys.executable, "-m", "bench.clients", client, "--bootstrap", bootstrap,
@@ -127,7 +135,7 @@ def main() -> int:
 
         import fastprod
         report["versions"] = {"fastprod": fastprod.__version__,
-                              "confluent_kafka": confluent_kafka.version()[0],
+                              "confluent_kafka": confluent_kafka.__version__,
                               "librdkafka": fastprod.librdkafka_version()[0]}
         print(f"{report['machine']}; Python {report['python']}; {report['versions']}")
         for scenario in args.scenario or ["keyed-futures"]:
