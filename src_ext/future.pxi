@@ -1,11 +1,26 @@
 # DeliveryFuture: the result of one send(). Included into _core.pyx.
+
+# RecordMetadata.timestamp_type by librdkafka's rd_kafka_timestamp_type_t (0, 1, 2).
+cdef tuple _TIMESTAMP_TYPES = (_TimestampType.NO_TIMESTAMP_TYPE, _TimestampType.CREATE_TIME,
+                               _TimestampType.LOG_APPEND_TIME)
+_tuple_new = tuple.__new__
+
+cdef enum:
+    CB_SUCCESS = 0  # add_callback
+    CB_FAILURE = 1  # add_errback
+    CB_BOTH = 2     # add_both
+    CB_FUTURE = 3   # add_done_callback
 #
 # A future is one small C object: the dispatcher thread fills its fields from a delivery report
 # under the GIL; RecordMetadata and exceptions are built only when someone asks. Waiting uses the
 # producer's shared condition (no lock or event per future).
 
 
+# no_gc: a pending future can sit in a cycle only through its callbacks (a closure over the
+# future), and those are dropped when it resolves; tracking millions of live futures made the
+# cyclic GC the largest cost of send() (perf: gc_collect_main 21 %, visit_* 15 %).
 @cython.final
+@cython.no_gc
 @cython.freelist(1024)
 cdef class DeliveryFuture:
     """The outcome of one ``send()``: kafka-python's future methods and concurrent.futures' ones.
@@ -24,7 +39,11 @@ cdef class DeliveryFuture:
     cdef int32_t _timestamp_type
     cdef bint _done
     cdef object _error
-    cdef list _callbacks
+    cdef int _cb_kind
+    cdef object _cb_fn
+    cdef tuple _cb_args
+    cdef dict _cb_kwargs
+    cdef list _more_callbacks
 
     def __repr__(self):
         state = "pending" if not self._done else ("failed" if self._err else "succeeded")
@@ -69,9 +88,11 @@ cdef class DeliveryFuture:
             self._producer._waiters -= 1
 
     cdef object _metadata(self):
-        return _RecordMetadata(self._topic, self._partition, self._offset, self._timestamp_ms,
-                               _TimestampType(self._timestamp_type - 1), self._key_size,
-                               self._value_size)
+        # tuple.__new__ and a lookup table: the namedtuple's Python __new__ and the enum call
+        # cost 780 ns per record, this 180 ns (timeit on the bench machine).
+        return _tuple_new(_RecordMetadata, (
+            self._topic, self._partition, self._offset, self._timestamp_ms,
+            _TIMESTAMP_TYPES[self._timestamp_type], self._key_size, self._value_size))
 
     cdef object _exception(self):
         if self._error is None:
@@ -129,53 +150,63 @@ cdef class DeliveryFuture:
 
     def add_callback(self, fn, *args, **kwargs):
         """Call ``fn(*args, metadata, **kwargs)`` when the record is acknowledged."""
-        return self._add(0, fn, args, kwargs)
+        return self._add(CB_SUCCESS, fn, args, kwargs)
 
     def add_errback(self, fn, *args, **kwargs):
         """Call ``fn(*args, exception, **kwargs)`` when delivery fails."""
-        return self._add(1, fn, args, kwargs)
+        return self._add(CB_FAILURE, fn, args, kwargs)
 
     def add_both(self, fn, *args, **kwargs):
         """Call ``fn(*args, metadata_or_exception, **kwargs)`` on either outcome."""
-        return self._add(2, fn, args, kwargs)
+        return self._add(CB_BOTH, fn, args, kwargs)
 
     def add_done_callback(self, fn):
         """Call ``fn(future)`` on either outcome (concurrent.futures)."""
-        return self._add(3, fn, (), None)
+        return self._add(CB_FUTURE, fn, (), None)
 
     cdef _add(self, int kind, fn, tuple args, dict kwargs):
         if not callable(fn):
             raise TypeError(f"callback must be callable, not {type(fn).__name__}")
-        entry = (kind, fn, args, kwargs)
         if self._done:
-            self._run_callback(entry)
+            self._run_callback(kind, fn, args, kwargs)
+        elif self._cb_fn is None:
+            # The common case, one callback, lives in the future's own fields: no list, no tuple.
+            self._cb_kind = kind
+            self._cb_fn = fn
+            self._cb_args = args
+            self._cb_kwargs = kwargs
         else:
-            if self._callbacks is None:
-                self._callbacks = []
-            self._callbacks.append(entry)
+            if self._more_callbacks is None:
+                self._more_callbacks = []
+            self._more_callbacks.append((kind, fn, args, kwargs))
         return self
 
-    cdef _run_callback(self, tuple entry):
-        kind, fn, args, kwargs = entry
-        if kind == 3:
+    cdef _run_callback(self, int kind, fn, tuple args, dict kwargs):
+        if kind == CB_FUTURE:
             fn(self)
             return
-        if kind == 0 and self._err:
-            return
-        if kind == 1 and not self._err:
+        if (kind == CB_SUCCESS and self._err) or (kind == CB_FAILURE and not self._err):
             return
         outcome = self._exception() if self._err else self._metadata()
         if kwargs:
             fn(*args, outcome, **kwargs)
-        else:
+        elif args:
             fn(*args, outcome)
+        else:
+            fn(outcome)
 
     cdef _run_callbacks(self):
         """Runs on the dispatcher thread; a raising callback is logged and handed to the producer."""
-        cdef list callbacks = self._callbacks
-        self._callbacks = None
-        for entry in callbacks:
-            try:
-                self._run_callback(entry)
-            except BaseException as exc:
-                self._producer._callback_failed(exc)
+        fn, self._cb_fn = self._cb_fn, None
+        more, self._more_callbacks = self._more_callbacks, None
+        try:
+            self._run_callback(self._cb_kind, fn, self._cb_args, self._cb_kwargs)
+        except BaseException as exc:
+            self._producer._callback_failed(exc)
+        self._cb_args = self._cb_kwargs = None
+        if more is not None:
+            for kind, fn, args, kwargs in more:
+                try:
+                    self._run_callback(kind, fn, args, kwargs)
+                except BaseException as exc:
+                    self._producer._callback_failed(exc)

@@ -334,7 +334,7 @@ cdef class ProducerCore:
                         self._failed += 1
                     else:
                         self._delivered += 1
-                    if future._callbacks is not None:
+                    if future._cb_fn is not None:
                         future._run_callbacks()
                 if n:
                     with nogil:

@@ -75,6 +75,18 @@ def test_future_protocol(make_producer):
     assert late == [md]
 
 
+def test_add_both_sees_either_outcome(make_producer):
+    p = make_producer()
+    got = []
+    p.send("t1", b"v").add_both(got.append)
+    p.send("t1", b"v", partition=99).add_both(lambda tag, outcome: got.append((tag, outcome)), "bad")
+    p.flush(30)
+    assert len(got) == 2
+    md = next(g for g in got if isinstance(g, RecordMetadata))
+    tag, exc = next(g for g in got if isinstance(g, tuple) and g[0] == "bad")
+    assert md.topic == "t1" and isinstance(exc, errors.UnknownPartitionError)
+
+
 def test_errback_receives_the_kafka_error(make_producer):
     p = make_producer()
     got = []
