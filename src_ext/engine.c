@@ -49,36 +49,7 @@ static size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_b
     return FP_RECORD_OVERHEAD + key_len + value_len + header_bytes;
 }
 
-static fp_record *fp_record_new(rd_kafka_topic_t *rkt, int32_t partition, int64_t timestamp_ms,
-                                const char *key, ssize_t key_len, const char *value,
-                                ssize_t value_len, rd_kafka_headers_t *headers, void *opaque) {
-    size_t klen = key_len < 0 ? 0 : (size_t)key_len;
-    size_t vlen = value_len < 0 ? 0 : (size_t)value_len;
-    fp_record *r = malloc(sizeof(fp_record) + klen + vlen);
-    if (r == NULL)
-        return NULL;
-    r->next = NULL;
-    r->opaque = opaque;
-    r->rkt = rkt;
-    r->headers = headers;
-    r->timestamp_ms = timestamp_ms;
-    r->partition = partition;
-    r->has_key = key_len >= 0;
-    r->has_value = value_len >= 0;
-    r->key_len = klen;
-    r->value_len = vlen;
-    if (klen)
-        memcpy(r->data, key, klen);
-    if (vlen)
-        memcpy(r->data + klen, value, vlen);
-    return r;
-}
-
-static void fp_record_free(fp_record *r) {
-    if (r->headers)
-        rdk.rd_kafka_headers_destroy(r->headers);
-    free(r);
-}
+static uint64_t fp_align(uint64_t n) { return (n + FP_RING_ALIGN - 1) & ~(uint64_t)(FP_RING_ALIGN - 1); }
 
 /* ---- completions -------------------------------------------------------------------------- */
 
@@ -117,7 +88,7 @@ static void fp_publish(fp_engine *e) {
             *fp_completions_push(&e->done) = e->local.items[i];
         e->local.len = 0;
     }
-    e->held_bytes -= e->local_released;
+    __atomic_sub_fetch(&e->held_bytes, e->local_released, __ATOMIC_ACQ_REL);
     e->local_released = 0;
     pthread_cond_broadcast(&e->space_cv);
     pthread_cond_signal(&e->done_cv);
@@ -143,40 +114,79 @@ static void fp_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *op
 }
 
 /* A record librdkafka refused outright completes with that error, like a failed delivery. */
-static void fp_fail_record(fp_engine *e, fp_record *r, int err) {
-    size_t header_bytes = fp_headers_bytes(r->headers);
+static void fp_fail_slot(fp_engine *e, const fp_slot *slot, int err) {
     fp_completion *c = fp_completions_push(&e->local);
-    c->opaque = r->opaque;
+    c->opaque = slot->opaque;
     c->offset = -1;
     c->timestamp_ms = -1;
     c->timestamp_type = RDK_TIMESTAMP_NOT_AVAILABLE;
-    c->partition = r->partition;
+    c->partition = slot->partition;
     c->err = err;
-    e->local_released += fp_record_charge(r->key_len, r->value_len, header_bytes);
+    e->local_released += fp_record_charge(slot->key_len, slot->value_len,
+                                          fp_headers_bytes(slot->headers));
 }
 
 /* ---- drain thread ------------------------------------------------------------------------- */
 
-static void fp_produce_one(fp_engine *e, fp_record *r) {
+static void fp_produce_slot(fp_engine *e, fp_slot *slot) {
+    const char *key = slot->flags & FP_SLOT_EXTERNAL ? slot->external : (const char *)(slot + 1);
+    const char *value = key + slot->key_len;
     for (;;) {
         int err = rdk.rd_kafka_producev(
-            e->rk, RDK_VTYPE_RKT, r->rkt, RDK_VTYPE_PARTITION, r->partition, RDK_VTYPE_MSGFLAGS,
-            RDK_MSG_F_COPY, RDK_VTYPE_KEY, r->has_key ? r->data : NULL, r->key_len,
-            RDK_VTYPE_VALUE, r->has_value ? r->data + r->key_len : NULL, r->value_len,
-            RDK_VTYPE_OPAQUE, r->opaque, RDK_VTYPE_TIMESTAMP, r->timestamp_ms, RDK_VTYPE_HEADERS,
-            r->headers, RDK_VTYPE_END);
+            e->rk, RDK_VTYPE_RKT, slot->rkt, RDK_VTYPE_PARTITION, slot->partition,
+            RDK_VTYPE_MSGFLAGS, RDK_MSG_F_COPY,
+            RDK_VTYPE_KEY, slot->flags & FP_SLOT_HAS_KEY ? key : NULL, (size_t)slot->key_len,
+            RDK_VTYPE_VALUE, slot->flags & FP_SLOT_HAS_VALUE ? value : NULL, (size_t)slot->value_len,
+            RDK_VTYPE_OPAQUE, slot->opaque, RDK_VTYPE_TIMESTAMP, slot->timestamp_ms,
+            RDK_VTYPE_HEADERS, slot->headers, RDK_VTYPE_END);
         if (err == RDK_ERR_NO_ERROR) {
-            r->headers = NULL; /* librdkafka owns them now */
-            return;
+            slot->headers = NULL; /* librdkafka owns them now */
+            break;
         }
         if (err != RDK_ERR__QUEUE_FULL) {
-            fp_fail_record(e, r, err);
-            return;
+            fp_fail_slot(e, slot, err);
+            break;
         }
         /* Retry the same record: order within a partition is send() order. */
         rdk.rd_kafka_poll(e->rk, FP_QUEUE_FULL_POLL_MS);
         fp_publish(e);
     }
+    if (slot->headers)
+        rdk.rd_kafka_headers_destroy(slot->headers);
+    free(slot->external);
+}
+
+/* Frees ring space up to tail and wakes writers waiting for it. */
+static void fp_release_ring(fp_engine *e, uint64_t tail) {
+    __atomic_store_n(&e->tail, tail, __ATOMIC_RELEASE);
+    if (__atomic_load_n(&e->space_waiters, __ATOMIC_SEQ_CST) > 0) {
+        pthread_mutex_lock(&e->lock);
+        pthread_cond_broadcast(&e->space_cv);
+        pthread_mutex_unlock(&e->lock);
+    }
+}
+
+/* Hands every record written so far to librdkafka; returns how many. */
+static size_t fp_drain_ring(fp_engine *e) {
+    uint64_t tail = e->tail, head = __atomic_load_n(&e->head, __ATOMIC_ACQUIRE);
+    uint64_t mask = e->capacity - 1;
+    size_t n = 0;
+    while (tail != head) {
+        uint64_t contiguous = e->capacity - (tail & mask);
+        if (contiguous < sizeof(fp_slot)) { /* too small for a header: implicit padding */
+            tail += contiguous;
+            continue;
+        }
+        fp_slot *slot = (fp_slot *)(e->ring + (tail & mask));
+        if (!(slot->flags & FP_SLOT_PAD)) {
+            fp_produce_slot(e, slot);
+            if (++n % 256 == 0)
+                fp_release_ring(e, tail + slot->size);
+        }
+        tail += slot->size;
+    }
+    fp_release_ring(e, tail);
+    return n;
 }
 
 static void fp_drain_finish(fp_engine *e, int64_t deadline_ms) {
@@ -199,29 +209,27 @@ static void fp_drain_finish(fp_engine *e, int64_t deadline_ms) {
 
 static void *fp_drain_main(void *arg) {
     fp_engine *e = arg;
-    pthread_mutex_lock(&e->lock);
     for (;;) {
-        fp_record *batch = e->head;
-        e->head = e->tail = NULL;
-        int stopping = e->stopping;
-        e->drain_sleeping = batch == NULL && !stopping;
-        pthread_mutex_unlock(&e->lock);
-        if (batch != NULL) {
-            while (batch != NULL) {
-                fp_record *next = batch->next;
-                fp_produce_one(e, batch);
-                fp_record_free(batch);
-                batch = next;
-            }
+        if (fp_drain_ring(e) > 0) {
             rdk.rd_kafka_poll(e->rk, 0);
-        } else if (stopping) {
-            break;
-        } else {
-            rdk.rd_kafka_poll(e->rk, FP_IDLE_POLL_MS);
+            fp_publish(e);
+            continue;
         }
-        fp_publish(e);
         pthread_mutex_lock(&e->lock);
-        e->drain_sleeping = 0;
+        int stopping = e->stopping;
+        pthread_mutex_unlock(&e->lock);
+        if (stopping) {
+            /* close() set stopping after its last send(): one more pass sees every record. */
+            fp_drain_ring(e);
+            break;
+        }
+        /* Announce the sleep, then look once more: a writer publishes head, then reads this
+         * flag (both seq_cst), so either it sees the flag and yields, or we see its record. */
+        __atomic_store_n(&e->drain_sleeping, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&e->head, __ATOMIC_SEQ_CST) == e->tail)
+            rdk.rd_kafka_poll(e->rk, FP_IDLE_POLL_MS);
+        __atomic_store_n(&e->drain_sleeping, 0, __ATOMIC_SEQ_CST);
+        fp_publish(e);
     }
     fp_drain_finish(e, e->stop_deadline_ms);
     pthread_mutex_lock(&e->lock);
@@ -236,11 +244,17 @@ static void *fp_drain_main(void *arg) {
 static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory, char *errstr,
                                 size_t errstr_size) {
     fp_engine *e = calloc(1, sizeof(fp_engine));
-    if (e == NULL) {
+    uint64_t capacity = 4096;
+    while (capacity < buffer_memory)
+        capacity *= 2;
+    if (e == NULL || (e->ring = malloc(capacity)) == NULL) {
+        free(e);
         rdk.rd_kafka_conf_destroy(conf);
-        snprintf(errstr, errstr_size, "out of memory");
+        snprintf(errstr, errstr_size, "cannot allocate a %llu-byte ring for buffer.memory",
+                 (unsigned long long)capacity);
         return NULL;
     }
+    e->capacity = capacity;
     pthread_mutex_init(&e->lock, NULL);
     fp_cond_init(&e->space_cv);
     fp_cond_init(&e->done_cv);
@@ -266,14 +280,11 @@ static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory, cha
 }
 
 static void fp_engine_free(fp_engine *e) {
-    for (fp_record *r = e->head, *next; r != NULL; r = next) {
-        next = r->next;
-        fp_record_free(r);
-    }
     if (e->main_queue)
         rdk.rd_kafka_queue_destroy(e->main_queue);
     if (e->rk)
         rdk.rd_kafka_destroy(e->rk);
+    free(e->ring);
     free(e->done.items);
     free(e->local.items);
     pthread_cond_destroy(&e->space_cv);
@@ -283,48 +294,110 @@ static void fp_engine_free(fp_engine *e) {
     free(e);
 }
 
+/* Only send() callers add to held_bytes, one at a time (the GIL), so check-then-add is safe;
+ * the drain thread's concurrent releases only make room. */
 static int fp_engine_try_reserve(fp_engine *e, size_t charge) {
-    int ok;
+    if (__atomic_load_n(&e->held_bytes, __ATOMIC_ACQUIRE) + charge > e->buffer_memory)
+        return 0;
+    __atomic_add_fetch(&e->held_bytes, charge, __ATOMIC_ACQ_REL);
+    return 1;
+}
+
+static void fp_wait_space(fp_engine *e, int wait_ms, int (*ready)(fp_engine *, size_t), size_t n) {
+    __atomic_add_fetch(&e->space_waiters, 1, __ATOMIC_SEQ_CST);
     pthread_mutex_lock(&e->lock);
-    ok = e->held_bytes + charge <= e->buffer_memory;
-    if (ok)
-        e->held_bytes += charge;
+    if (!ready(e, n))
+        fp_cond_wait_ms(&e->space_cv, &e->lock, wait_ms);
     pthread_mutex_unlock(&e->lock);
-    return ok;
+    __atomic_sub_fetch(&e->space_waiters, 1, __ATOMIC_SEQ_CST);
+}
+
+static int fp_buffer_has_room(fp_engine *e, size_t charge) {
+    return __atomic_load_n(&e->held_bytes, __ATOMIC_ACQUIRE) + charge <= e->buffer_memory;
 }
 
 static int fp_engine_wait_reserve(fp_engine *e, size_t charge, int wait_ms) {
-    int ok;
-    pthread_mutex_lock(&e->lock);
-    if (e->held_bytes + charge > e->buffer_memory)
-        fp_cond_wait_ms(&e->space_cv, &e->lock, wait_ms);
-    ok = e->held_bytes + charge <= e->buffer_memory;
-    if (ok)
-        e->held_bytes += charge;
-    pthread_mutex_unlock(&e->lock);
-    return ok;
+    fp_wait_space(e, wait_ms, fp_buffer_has_room, charge);
+    return fp_engine_try_reserve(e, charge);
 }
 
 static void fp_engine_unreserve(fp_engine *e, size_t charge) {
-    pthread_mutex_lock(&e->lock);
-    e->held_bytes -= charge;
-    pthread_cond_broadcast(&e->space_cv);
-    pthread_mutex_unlock(&e->lock);
+    __atomic_sub_fetch(&e->held_bytes, charge, __ATOMIC_ACQ_REL);
+    if (__atomic_load_n(&e->space_waiters, __ATOMIC_SEQ_CST) > 0) {
+        pthread_mutex_lock(&e->lock);
+        pthread_cond_broadcast(&e->space_cv);
+        pthread_mutex_unlock(&e->lock);
+    }
 }
 
-static void fp_engine_enqueue(fp_engine *e, fp_record *r) {
-    pthread_mutex_lock(&e->lock);
-    if (e->tail)
-        e->tail->next = r;
-    else
-        e->head = r;
-    e->tail = r;
-    e->outstanding++;
-    int wake = e->drain_sleeping;
-    e->drain_sleeping = 0;
-    pthread_mutex_unlock(&e->lock);
-    if (wake)
+/* Records bigger than this keep their bytes outside the ring, so one never waits for a ring
+ * emptier than it can ever be. */
+static uint64_t fp_external_threshold(const fp_engine *e) { return e->capacity / 4; }
+
+static int fp_engine_write(fp_engine *e, rd_kafka_topic_t *rkt, int32_t partition,
+                           int64_t timestamp_ms, const char *key, ssize_t key_len,
+                           const char *value, ssize_t value_len, rd_kafka_headers_t *headers,
+                           void *opaque) {
+    uint32_t klen = key_len < 0 ? 0 : (uint32_t)key_len;
+    uint32_t vlen = value_len < 0 ? 0 : (uint32_t)value_len;
+    uint64_t need = fp_align(sizeof(fp_slot) + (uint64_t)klen + vlen);
+    char *external = NULL;
+    if (need > fp_external_threshold(e)) {
+        external = malloc((size_t)klen + vlen + 1);
+        if (external == NULL)
+            return -1;
+        need = fp_align(sizeof(fp_slot));
+    }
+    uint64_t mask = e->capacity - 1;
+    uint64_t head = e->head;
+    uint64_t contiguous = e->capacity - (head & mask);
+    uint64_t skip = contiguous < need ? contiguous : 0; /* pad to the end, start again at 0 */
+    uint64_t tail = __atomic_load_n(&e->tail, __ATOMIC_ACQUIRE);
+    if (head + skip + need - tail > e->capacity) {
+        free(external);
+        return 0;
+    }
+    if (skip >= sizeof(fp_slot)) {
+        fp_slot *pad = (fp_slot *)(e->ring + (head & mask));
+        pad->size = (uint32_t)skip;
+        pad->flags = FP_SLOT_PAD;
+    }
+    head += skip;
+    fp_slot *slot = (fp_slot *)(e->ring + (head & mask));
+    slot->size = (uint32_t)need;
+    slot->flags = (key_len >= 0 ? FP_SLOT_HAS_KEY : 0) | (value_len >= 0 ? FP_SLOT_HAS_VALUE : 0) |
+                  (external ? FP_SLOT_EXTERNAL : 0);
+    slot->partition = partition;
+    slot->key_len = klen;
+    slot->value_len = vlen;
+    slot->timestamp_ms = timestamp_ms;
+    slot->opaque = opaque;
+    slot->rkt = rkt;
+    slot->headers = headers;
+    slot->external = external;
+    char *bytes = external ? external : (char *)(slot + 1);
+    if (klen)
+        memcpy(bytes, key, klen);
+    if (vlen)
+        memcpy(bytes + klen, value, vlen);
+    __atomic_add_fetch(&e->outstanding, 1, __ATOMIC_RELAXED);
+    /* Publish, then look whether the drain thread sleeps (the other half is in fp_drain_main). */
+    __atomic_store_n(&e->head, head + need, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&e->drain_sleeping, __ATOMIC_SEQ_CST) &&
+        __atomic_exchange_n(&e->drain_sleeping, 0, __ATOMIC_SEQ_CST))
         rdk.rd_kafka_queue_yield(e->main_queue);
+    return 1;
+}
+
+static int fp_ring_drained(fp_engine *e, size_t unused) {
+    (void)unused;
+    return __atomic_load_n(&e->tail, __ATOMIC_ACQUIRE) == e->head;
+}
+
+static void fp_engine_wait_ring(fp_engine *e, int wait_ms) {
+    /* The writer cannot know how much room its next record needs after padding; any progress of
+     * the drain thread wakes it to try again. */
+    fp_wait_space(e, wait_ms, fp_ring_drained, 0);
 }
 
 static size_t fp_engine_take(fp_engine *e, fp_completions *out, int wait_ms, int *finished) {
@@ -342,7 +415,7 @@ static size_t fp_engine_take(fp_engine *e, fp_completions *out, int wait_ms, int
 
 static void fp_engine_resolved(fp_engine *e, size_t n) {
     pthread_mutex_lock(&e->lock);
-    e->outstanding -= n;
+    __atomic_sub_fetch(&e->outstanding, n, __ATOMIC_RELAXED);
     e->resolved_generation++;
     pthread_cond_broadcast(&e->resolved_cv);
     pthread_mutex_unlock(&e->lock);
@@ -351,9 +424,9 @@ static void fp_engine_resolved(fp_engine *e, size_t n) {
 static uint64_t fp_engine_wait_idle(fp_engine *e, int wait_ms) {
     uint64_t left;
     pthread_mutex_lock(&e->lock);
-    if (e->outstanding > 0)
+    if (__atomic_load_n(&e->outstanding, __ATOMIC_RELAXED) > 0)
         fp_cond_wait_ms(&e->resolved_cv, &e->lock, wait_ms);
-    left = e->outstanding;
+    left = __atomic_load_n(&e->outstanding, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&e->lock);
     return left;
 }
@@ -379,10 +452,8 @@ static void fp_engine_stop(fp_engine *e, int64_t deadline_ms) {
         e->stopping = 1;
         e->stop_deadline_ms = deadline_ms;
     }
-    int wake = e->drain_sleeping;
     pthread_mutex_unlock(&e->lock);
-    if (wake)
-        rdk.rd_kafka_queue_yield(e->main_queue);
+    rdk.rd_kafka_queue_yield(e->main_queue);
 }
 
 static void fp_engine_join(fp_engine *e) {

@@ -128,7 +128,6 @@ cdef class ProducerCore:
         cdef int64_t ts
         cdef rd_kafka_headers_t *hdrs = NULL
         cdef size_t charge
-        cdef fp_record *record
         cdef DeliveryFuture future
         cdef rd_kafka_topic_t *rkt
         self._check_usable()
@@ -166,13 +165,15 @@ cdef class ProducerCore:
             future._topic = topic
             future._key_size = <int32_t>klen
             future._value_size = <int32_t>vlen
-            record = fp_record_new(rkt, part, ts, kdata, klen, vdata, vlen, hdrs, <void *>future)
-            if record == NULL:
+            try:
+                self._write(rkt, part, ts, kdata, klen, vdata, vlen, hdrs, future)
+            except BaseException:
                 fp_engine_unreserve(self._engine, charge)
-                raise MemoryError()
-            hdrs = NULL  # the record owns them now
-            Py_INCREF(future)  # the record's reference, dropped when its completion is resolved
-            fp_engine_enqueue(self._engine, record)
+                raise
+            hdrs = NULL  # the ring owns them now
+            # The record's reference, dropped when its completion is resolved. Taken after the
+            # write is safe: completions are resolved under the GIL, which this thread holds.
+            Py_INCREF(future)
             self._sent += 1
             return future
         finally:
@@ -182,6 +183,34 @@ cdef class ProducerCore:
                 PyBuffer_Release(&kview)
             if vheld:
                 PyBuffer_Release(&vview)
+
+    cdef int _write(self, rd_kafka_topic_t *rkt, int32_t partition, int64_t timestamp_ms,
+                    const char *key, Py_ssize_t key_len, const char *value, Py_ssize_t value_len,
+                    rd_kafka_headers_t *headers, DeliveryFuture future) except -1:
+        """Writes the record into the ring, waiting (GIL released) while the ring is full."""
+        cdef int written
+        cdef int64_t deadline = fp_now_ms() + self._max_block_ms
+        cdef fp_engine *engine = self._engine
+        while True:
+            written = fp_engine_write(engine, rkt, partition, timestamp_ms, key, key_len, value,
+                                      value_len, headers, <void *>future)
+            if written == 1:
+                return 0
+            if written < 0:
+                raise MemoryError()
+            if self._max_block_ms == 0:
+                raise _errors.QueueFullError("the record ring is full and max.block.ms is 0")
+            self._waiters += 1
+            try:
+                with nogil:
+                    fp_engine_wait_ring(engine, WAIT_SLICE_MS)
+            finally:
+                self._waiters -= 1
+            PyErr_CheckSignals()
+            self._check_usable()
+            if fp_now_ms() >= deadline:
+                raise _errors.KafkaTimeoutError(
+                    f"the record ring stayed full for max.block.ms ({self._max_block_ms} ms)")
 
     cdef int _reserve(self, size_t charge, str topic) except -1:
         """Charges a record against buffer.memory, blocking up to max.block.ms without the GIL."""

@@ -1,11 +1,11 @@
-/* The native record path: a bounded record queue filled by send() under the GIL, a drain thread
- * that hands records to librdkafka and serves its delivery reports without the GIL, and a
- * completion queue that the Python side empties in batches.
+/* The native record path: a byte ring that send() fills under the GIL, a drain thread that
+ * hands records to librdkafka and serves its delivery reports without the GIL, and a completion
+ * queue that the Python side empties in batches.
  *
  * Memory bound: every byte accepted by send() is charged against buffer_memory until its delivery
  * report arrives, whether it waits in our queue or in librdkafka's (as Java's buffer.memory).
  *
- * Thread roles: callers (GIL held) create and enqueue records; one drain thread (no GIL) calls
+ * Thread roles: callers (GIL held) write records into the ring; one drain thread (no GIL) calls
  * librdkafka; one dispatcher (a Python thread, GIL taken once per batch) takes completions.
  */
 #ifndef FASTPROD_ENGINE_H
@@ -20,17 +20,25 @@
  * bookkeeping, so that millions of empty records cannot escape the bound. */
 #define FP_RECORD_OVERHEAD 128
 
-typedef struct fp_record {
-    struct fp_record *next;
+/* A record in the ring: this header, then key bytes, then value bytes, padded to FP_RING_ALIGN.
+ * Records too big for the ring keep their bytes in a separate allocation (FP_SLOT_EXTERNAL). */
+typedef struct fp_slot {
+    uint32_t size;               /* ring bytes this slot takes, header included */
+    uint32_t flags;              /* FP_SLOT_* */
+    int32_t partition;           /* RDK_PARTITION_UA: librdkafka's partitioner chooses */
+    uint32_t key_len, value_len; /* 0 with a null key/value (has-flags tell null from empty) */
+    int64_t timestamp_ms;
     void *opaque;                /* handed back untouched in the record's completion */
     rd_kafka_topic_t *rkt;       /* borrowed; lives as long as the engine */
     rd_kafka_headers_t *headers; /* owned until librdkafka accepts the record, may be NULL */
-    int64_t timestamp_ms;
-    int32_t partition;           /* RDK_PARTITION_UA: librdkafka's partitioner chooses */
-    int32_t has_key, has_value;  /* 0: null (not the same as empty) */
-    size_t key_len, value_len;
-    char data[];                 /* key bytes, then value bytes */
-} fp_record;
+    char *external;              /* key and value bytes of an FP_SLOT_EXTERNAL record */
+} fp_slot;
+
+#define FP_SLOT_PAD 1u       /* filler up to the ring's end; the next slot starts at offset 0 */
+#define FP_SLOT_HAS_KEY 2u
+#define FP_SLOT_HAS_VALUE 4u
+#define FP_SLOT_EXTERNAL 8u
+#define FP_RING_ALIGN 8u
 
 typedef struct fp_completion {
     void *opaque;
@@ -52,16 +60,27 @@ typedef struct fp_engine {
     pthread_t drain_thread;
     int drain_started;
 
-    pthread_mutex_t lock; /* guards every field below */
-    pthread_cond_t space_cv;    /* buffer space was released */
+    /* The ring: one writer (a send() caller; the GIL makes it one at a time), one reader (the
+     * drain thread). head and tail grow forever; a position's offset is pos & (capacity - 1). */
+    char *ring;
+    uint64_t capacity;
+    uint64_t head __attribute__((aligned(64))); /* written by the writer, release */
+    uint64_t tail __attribute__((aligned(64))); /* written by the reader, release */
+    int drain_sleeping __attribute__((aligned(64))); /* the reader is (about to be) in poll */
+
+    /* Bytes charged against buffer_memory (ring + librdkafka), atomic: added by the writer,
+     * released by the drain thread when delivery reports arrive. */
+    size_t buffer_memory;
+    size_t held_bytes;
+    uint64_t outstanding; /* accepted records not yet resolved, atomic */
+    int space_waiters;    /* writers blocked for space, atomic */
+
+    pthread_mutex_t lock; /* guards the fields below and the condition variables */
+    pthread_cond_t space_cv;    /* ring or buffer space was released */
     pthread_cond_t done_cv;     /* completions are waiting, or the drain thread ended */
     pthread_cond_t resolved_cv; /* the dispatcher resolved a batch */
-    fp_record *head, *tail;
-    size_t buffer_memory, held_bytes;
-    uint64_t outstanding;    /* accepted records whose completion is not yet resolved */
     uint64_t resolved_generation;
     fp_completions done;     /* published completions, swapped out by the dispatcher */
-    int drain_sleeping;      /* drain thread is (about to be) blocked in rd_kafka_poll */
     int stopping;            /* close(): drain what is queued, then flush until stop_deadline */
     int64_t stop_deadline_ms;
     int drain_finished;
@@ -72,14 +91,11 @@ typedef struct fp_engine {
 } fp_engine;
 
 static size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_bytes);
-static fp_record *fp_record_new(rd_kafka_topic_t *rkt, int32_t partition, int64_t timestamp_ms,
-                                const char *key, ssize_t key_len, const char *value,
-                                ssize_t value_len, rd_kafka_headers_t *headers, void *opaque);
-static void fp_record_free(fp_record *r);
 /* Bytes of header names and values, as charged against buffer_memory. */
 static size_t fp_headers_bytes(rd_kafka_headers_t *hdrs);
 
-/* Takes ownership of conf in every case. Returns NULL with errstr set on failure. */
+/* Takes ownership of conf in every case. Returns NULL with errstr set on failure. The ring
+ * holds buffer_memory bytes, rounded up to a power of two. */
 static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory, char *errstr,
                                 size_t errstr_size);
 /* Frees everything; the drain thread must have been joined and no completions be pending. */
@@ -87,12 +103,20 @@ static void fp_engine_free(fp_engine *e);
 
 /* 1 if charge bytes were reserved at once, 0 if the buffer is full. */
 static int fp_engine_try_reserve(fp_engine *e, size_t charge);
-/* Waits up to wait_ms for space; 1 if charge bytes were reserved. */
+/* Waits up to wait_ms for buffer space; 1 if charge bytes were reserved. */
 static int fp_engine_wait_reserve(fp_engine *e, size_t charge, int wait_ms);
-/* Gives back a reservation that was not used (the record could not be built). */
+/* Gives back a reservation that was not used (the record could not be queued). */
 static void fp_engine_unreserve(fp_engine *e, size_t charge);
-/* Queues a record whose charge was reserved. */
-static void fp_engine_enqueue(fp_engine *e, fp_record *r);
+
+/* Writes one record into the ring (the caller reserved its charge and is the only writer).
+ * key_len/value_len -1 mean null. Returns 1, or 0 if the ring has no room now (nothing written;
+ * wait with fp_engine_wait_ring and try again), or -1 if memory for a large record ran out. */
+static int fp_engine_write(fp_engine *e, rd_kafka_topic_t *rkt, int32_t partition,
+                           int64_t timestamp_ms, const char *key, ssize_t key_len,
+                           const char *value, ssize_t value_len, rd_kafka_headers_t *headers,
+                           void *opaque);
+/* Waits up to wait_ms for the drain thread to free ring space. */
+static void fp_engine_wait_ring(fp_engine *e, int wait_ms);
 
 /* Swaps the published completions into *out (whose old contents must have been handled), waiting
  * up to wait_ms for some. Returns the number taken; *finished is set once the drain thread ended

@@ -51,9 +51,6 @@ cdef extern from "rdk.h" nogil:
 
 
 cdef extern from "engine.h" nogil:
-    ctypedef struct fp_record:
-        pass
-
     ctypedef struct fp_completion:
         void *opaque
         int64_t offset
@@ -73,9 +70,6 @@ cdef extern from "engine.h" nogil:
 
     size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_bytes)
     size_t fp_headers_bytes(rd_kafka_headers_t *hdrs)
-    fp_record *fp_record_new(rd_kafka_topic_t *rkt, int32_t partition, int64_t timestamp_ms,
-                             const char *key, Py_ssize_t key_len, const char *value,
-                             Py_ssize_t value_len, rd_kafka_headers_t *headers, void *opaque)
 
     fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory, char *errstr,
                              size_t errstr_size)
@@ -83,7 +77,11 @@ cdef extern from "engine.h" nogil:
     bint fp_engine_try_reserve(fp_engine *e, size_t charge)
     bint fp_engine_wait_reserve(fp_engine *e, size_t charge, int wait_ms)
     void fp_engine_unreserve(fp_engine *e, size_t charge)
-    void fp_engine_enqueue(fp_engine *e, fp_record *r)
+    int fp_engine_write(fp_engine *e, rd_kafka_topic_t *rkt, int32_t partition,
+                        int64_t timestamp_ms, const char *key, Py_ssize_t key_len,
+                        const char *value, Py_ssize_t value_len, rd_kafka_headers_t *headers,
+                        void *opaque)
+    void fp_engine_wait_ring(fp_engine *e, int wait_ms)
     size_t fp_engine_take(fp_engine *e, fp_completions *out, int wait_ms, int *finished)
     void fp_engine_resolved(fp_engine *e, size_t n)
     uint64_t fp_engine_wait_idle(fp_engine *e, int wait_ms)

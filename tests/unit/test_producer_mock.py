@@ -327,8 +327,10 @@ def test_forked_child_gets_producer_forked_error(make_producer):
     assert p.send("t1", b"parent still works").get(timeout=30).topic == "t1"
 
 
-def test_many_threads_send_at_once(make_producer):
-    p = make_producer()
+@pytest.mark.parametrize("buffer_memory", [None, 8192])
+def test_many_threads_send_at_once(make_producer, buffer_memory):
+    # 8 KiB: the threads keep waiting for ring and buffer space and must still keep order.
+    p = make_producer(buffer_memory=buffer_memory)
     per_thread, threads = 2000, 4
     futures = [[] for _ in range(threads)]
 
