@@ -20,6 +20,8 @@ import sys
 import uuid
 from pathlib import Path
 
+from bench._broker import broker
+
 ROOT = Path(__file__).resolve().parent.parent
 NATIVE_SRC = ROOT / "bench" / "native" / "producer.c"
 
@@ -118,19 +120,9 @@ def main() -> int:
     ap.add_argument("--partitions", type=int, default=6)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    kafka_local = [sys.executable, str(ROOT / "scripts" / "kafka-local")]
-    state = Path.home() / ".cache" / "fastprod" / "kafka-local" / "bench"
-    if args.local:
-        started = subprocess.run([*kafka_local, "start", "--dir", str(state), "--port", "19092"],
-                                 stdout=subprocess.PIPE, text=True)
-        if started.returncode != 0:
-            return started.returncode
-        args.bootstrap = started.stdout.strip()
-    if not args.bootstrap:
-        ap.error("give --bootstrap, FASTPROD_BOOTSTRAP or --local")
     report = {"machine": f"{platform.machine()}, {os.cpu_count()} cpus, {platform.platform()}",
               "python": platform.python_version(), "records": args.records, "scenarios": {}}
-    try:
+    with broker(args.bootstrap, args.local) as bootstrap:
         import confluent_kafka
 
         import fastprod
@@ -146,16 +138,13 @@ def main() -> int:
             for i in range(args.runs):
                 order = clients[i % len(clients):] + clients[:i % len(clients)]
                 for client in order:
-                    r = run_one(client, args.bootstrap, args.records, size, keyed, args.partitions)
+                    r = run_one(client, bootstrap, args.records, size, keyed, args.partitions)
                     runs[client].append(r)
                     print(f"  run {i + 1} {client:<16} {args.records / r['seconds']:>11,.0f} msgs/s",
                           file=sys.stderr)
             summary = summarize(runs, args.records)
             report["scenarios"][scenario] = {"summary": summary, "runs": runs}
             print_table(scenario, summary, size)
-    finally:
-        if args.local:
-            subprocess.run([*kafka_local, "stop", "--dir", str(state)])
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
     return 0

@@ -11,13 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench._broker import broker
 
 
 def run(bootstrap: str, records: int, size: int, keyed: bool, partitions: int) -> dict:
@@ -62,21 +60,8 @@ def main() -> int:
     ap.add_argument("--keyed", action="store_true")
     ap.add_argument("--partitions", type=int, default=6)
     args = ap.parse_args()
-    state = Path.home() / ".cache" / "fastprod" / "kafka-local" / "bench"
-    kafka_local = [sys.executable, str(ROOT / "scripts" / "kafka-local")]
-    if args.local:
-        started = subprocess.run([*kafka_local, "start", "--dir", str(state), "--port", "19092"],
-                                 stdout=subprocess.PIPE, text=True)
-        if started.returncode != 0:
-            return started.returncode
-        args.bootstrap = started.stdout.strip()
-    if not args.bootstrap:
-        ap.error("give --bootstrap, FASTPROD_BOOTSTRAP or --local")
-    try:
-        r = run(args.bootstrap, args.records, args.size, args.keyed, args.partitions)
-    finally:
-        if args.local:
-            subprocess.run([*kafka_local, "stop", "--dir", str(state)])
+    with broker(args.bootstrap, args.local) as bootstrap:
+        r = run(bootstrap, args.records, args.size, args.keyed, args.partitions)
     print(f"fastprod {r['fastprod']} on librdkafka {r['librdkafka']}, Python {r['python']}, {r['machine']}")
     print(f"records    {r['records']:>12,} x {r['value_bytes']} B {'keyed' if r['keyed'] else 'keyless'}, "
           f"futures kept")

@@ -156,14 +156,19 @@ static void fp_produce_slot(fp_engine *e, fp_slot *slot) {
     free(slot->external);
 }
 
-/* Frees ring space up to tail and wakes writers waiting for it. */
-static void fp_release_ring(fp_engine *e, uint64_t tail) {
-    __atomic_store_n(&e->tail, tail, __ATOMIC_RELEASE);
+/* After ring or buffer space was released: wakes writers blocked for it, if there are any. */
+static void fp_wake_space_waiters(fp_engine *e) {
     if (__atomic_load_n(&e->space_waiters, __ATOMIC_SEQ_CST) > 0) {
         pthread_mutex_lock(&e->lock);
         pthread_cond_broadcast(&e->space_cv);
         pthread_mutex_unlock(&e->lock);
     }
+}
+
+/* Frees ring space up to tail. */
+static void fp_release_ring(fp_engine *e, uint64_t tail) {
+    __atomic_store_n(&e->tail, tail, __ATOMIC_RELEASE);
+    fp_wake_space_waiters(e);
 }
 
 /* Hands every record written so far to librdkafka; returns how many. */
@@ -323,11 +328,7 @@ static int fp_engine_wait_reserve(fp_engine *e, size_t charge, int wait_ms) {
 
 static void fp_engine_unreserve(fp_engine *e, size_t charge) {
     __atomic_sub_fetch(&e->held_bytes, charge, __ATOMIC_ACQ_REL);
-    if (__atomic_load_n(&e->space_waiters, __ATOMIC_SEQ_CST) > 0) {
-        pthread_mutex_lock(&e->lock);
-        pthread_cond_broadcast(&e->space_cv);
-        pthread_mutex_unlock(&e->lock);
-    }
+    fp_wake_space_waiters(e);
 }
 
 /* Records bigger than this keep their bytes outside the ring, so one never waits for a ring

@@ -1,0 +1,31 @@
+"""The broker a benchmark runs against: a given bootstrap, or the project's local one."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = Path.home() / ".cache" / "fastprod" / "kafka-local" / "bench"
+
+
+@contextlib.contextmanager
+def broker(bootstrap: str | None, local: bool) -> Iterator[str]:
+    """Yields a bootstrap address; with local=True starts scripts/kafka-local and stops it after."""
+    if not local:
+        if not bootstrap:
+            raise SystemExit("give --bootstrap, FASTPROD_BOOTSTRAP or --local")
+        yield bootstrap
+        return
+    kafka_local = [sys.executable, str(ROOT / "scripts" / "kafka-local")]
+    started = subprocess.run([*kafka_local, "start", "--dir", str(STATE), "--port", "19092"],
+                             stdout=subprocess.PIPE, text=True)
+    if started.returncode != 0:
+        raise SystemExit(f"the local broker did not start (exit {started.returncode})")
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([*kafka_local, "stop", "--dir", str(STATE)])
