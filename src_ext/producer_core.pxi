@@ -159,17 +159,12 @@ cdef class ProducerCore:
                 hdrs = _build_headers(headers)
             charge = fp_record_charge(klen if klen > 0 else 0, vlen if vlen > 0 else 0,
                                       fp_headers_bytes(hdrs))
-            self._reserve(charge, topic)
             future = DeliveryFuture.__new__(DeliveryFuture)
             future._producer = self
             future._topic = topic
             future._key_size = <int32_t>klen
             future._value_size = <int32_t>vlen
-            try:
-                self._write(rkt, part, ts, kdata, klen, vdata, vlen, hdrs, future)
-            except BaseException:
-                fp_engine_unreserve(self._engine, charge)
-                raise
+            self._enqueue(charge, topic, rkt, part, ts, kdata, klen, vdata, vlen, hdrs, future)
             hdrs = NULL  # the ring owns them now
             # The record's reference, dropped when its completion is resolved. Taken after the
             # write is safe: completions are resolved under the GIL, which this thread holds.
@@ -184,67 +179,55 @@ cdef class ProducerCore:
             if vheld:
                 PyBuffer_Release(&vview)
 
-    cdef int _write(self, rd_kafka_topic_t *rkt, int32_t partition, int64_t timestamp_ms,
-                    const char *key, Py_ssize_t key_len, const char *value, Py_ssize_t value_len,
-                    rd_kafka_headers_t *headers, DeliveryFuture future) except -1:
-        """Writes the record into the ring, waiting (GIL released) while the ring is full."""
+    cdef int _enqueue(self, size_t charge, str topic, rd_kafka_topic_t *rkt, int32_t partition,
+                      int64_t timestamp_ms, const char *key, Py_ssize_t key_len,
+                      const char *value, Py_ssize_t value_len, rd_kafka_headers_t *headers,
+                      DeliveryFuture future) except -1:
+        """Charges the record against buffer.memory and writes it into the ring. While either is
+        full it waits without the GIL, max.block.ms in all, then raises; nothing stays charged
+        when it raises."""
+        cdef fp_engine *engine = self._engine
+        cdef bint reserved = fp_engine_try_reserve(engine, charge)
         cdef int written
-        cdef int64_t deadline = fp_now_ms() + self._max_block_ms
-        cdef fp_engine *engine = self._engine
-        while True:
-            written = fp_engine_write(engine, rkt, partition, timestamp_ms, key, key_len, value,
-                                      value_len, headers, <void *>future)
-            if written == 1:
-                return 0
-            if written < 0:
-                raise MemoryError()
-            if self._max_block_ms == 0:
-                raise _errors.QueueFullError("the record ring is full and max.block.ms is 0")
-            self._waiters += 1
-            try:
-                with nogil:
-                    fp_engine_wait_ring(engine, WAIT_SLICE_MS)
-            finally:
-                self._waiters -= 1
-            PyErr_CheckSignals()
-            self._check_usable()
-            if fp_now_ms() >= deadline:
-                raise _errors.KafkaTimeoutError(
-                    f"the record ring stayed full for max.block.ms ({self._max_block_ms} ms)")
-
-    cdef int _reserve(self, size_t charge, str topic) except -1:
-        """Charges a record against buffer.memory, blocking up to max.block.ms without the GIL."""
-        cdef int64_t deadline
-        cdef bint ok = False
-        cdef fp_engine *engine = self._engine
-        if fp_engine_try_reserve(engine, charge):
-            return 0
-        if charge > self._buffer_memory:
+        cdef int64_t deadline = -1
+        if not reserved and charge > self._buffer_memory:
             raise _errors.MessageSizeTooLargeError.from_message(
                 f"the record to {topic!r} needs {charge} bytes, more than buffer.memory "
                 f"({self._buffer_memory})")
-        if self._max_block_ms == 0:
-            raise _errors.QueueFullError(
-                f"buffer.memory ({self._buffer_memory} bytes) is full and max.block.ms is 0")
-        deadline = fp_now_ms() + self._max_block_ms
-        self._waiters += 1
         try:
             while True:
-                with nogil:
-                    ok = fp_engine_wait_reserve(engine, charge, WAIT_SLICE_MS)
-                if ok and (self._closed or self._forked):
-                    fp_engine_unreserve(engine, charge)
-                if ok:
-                    self._check_usable()
-                    return 0
+                if reserved:
+                    written = fp_engine_write(engine, rkt, partition, timestamp_ms, key, key_len,
+                                              value, value_len, headers, <void *>future)
+                    if written == 1:
+                        return 0
+                    if written < 0:
+                        raise MemoryError()
+                full = "the record ring" if reserved else "buffer.memory"
+                if self._max_block_ms == 0:
+                    raise _errors.QueueFullError(
+                        f"{full} ({self._buffer_memory} bytes) is full and max.block.ms is 0")
+                if deadline < 0:
+                    deadline = fp_now_ms() + self._max_block_ms
+                elif fp_now_ms() >= deadline:
+                    raise _errors.KafkaTimeoutError(
+                        f"{full} ({self._buffer_memory} bytes) stayed full for max.block.ms "
+                        f"({self._max_block_ms} ms)")
+                self._waiters += 1
+                try:
+                    with nogil:
+                        if reserved:
+                            fp_engine_wait_ring(engine, WAIT_SLICE_MS)
+                        else:
+                            reserved = fp_engine_wait_reserve(engine, charge, WAIT_SLICE_MS)
+                finally:
+                    self._waiters -= 1
                 PyErr_CheckSignals()
                 self._check_usable()
-                if fp_now_ms() >= deadline:
-                    raise _errors.KafkaTimeoutError(
-                        f"buffer.memory ({self._buffer_memory} bytes) stayed full for max.block.ms "
-                        f"({self._max_block_ms} ms)")
-        finally:
-            self._waiters -= 1
+        except BaseException:
+            if reserved:
+                fp_engine_unreserve(engine, charge)
+            raise
 
     def flush(self, timeout=None):
         """Wait until every record sent so far is acknowledged or failed. See Producer.flush."""
