@@ -6,7 +6,7 @@
 """
 
 from fastprod._version import __version__
-from fastprod._core import DeliveryFuture, librdkafka_version
+from fastprod._core import BatchResult, DeliveryFuture, librdkafka_version
 from fastprod.errors import (
     ConfigError,
     FastProdError,
@@ -22,6 +22,7 @@ from fastprod.producer import Producer
 from fastprod.records import RecordMetadata, TimestampType
 
 __all__ = [
+    "BatchResult",
     "ConfigError",
     "DeliveryFuture",
     "FastProdError",

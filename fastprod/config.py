@@ -50,6 +50,9 @@ KEYWORDS: dict[str, str] = {
 # Java producer names that librdkafka spells differently.
 JAVA_TO_LIBRDKAFKA: dict[str, str] = {
     "max.request.size": "message.max.bytes",
+    # Java's metadata.max.age.ms is how often metadata is refreshed; librdkafka's property of that
+    # name is a cache lifetime, its refresh interval is this one.
+    "metadata.max.age.ms": "topic.metadata.refresh.interval.ms",
     "receive.buffer.bytes": "socket.receive.buffer.bytes",
     "send.buffer.bytes": "socket.send.buffer.bytes",
 }
@@ -60,8 +63,8 @@ DEFAULTS: dict[str, str] = {
     "acks": "all",
     "linger.ms": "5",
     "delivery.timeout.ms": "120000",
-    # Java's murmur2 for keyed records (librdkafka's default is a CRC32 hash); keyless records
-    # are spread randomly with stickiness, like Java's built-in partitioner.
+    # fastprod partitions records itself (see PARTITIONERS); this only matters for the
+    # librdkafka-delegated choices and is Java's hash in case anything reaches it.
     "partitioner": "murmur2_random",
     # buffer.memory bounds the bytes held for unacknowledged records; librdkafka's own queue
     # limits are lifted so that they never bound first.
@@ -71,12 +74,16 @@ DEFAULTS: dict[str, str] = {
 
 BUFFER_MEMORY_DEFAULT = 32 * 1024 * 1024
 MAX_BLOCK_MS_DEFAULT = 60_000
+# librdkafka's defaults, read here because keyless stickiness and the metadata refresh use them.
+BATCH_SIZE_DEFAULT = 1_000_000
+METADATA_REFRESH_MS_DEFAULT = 300_000
 
-# The names fastprod consumes itself; they never reach librdkafka.
-_OWN = {"buffer.memory", "max.block.ms", "key.serializer", "value.serializer"}
-_PARTITIONERS = {"murmur2": "murmur2_random", "murmur2_random": "murmur2_random",
-                 "random": "random", "consistent_random": "consistent_random",
-                 "fnv1a_random": "fnv1a_random"}
+# Partitioners fastprod runs in send() (the numbers are fp_partitioner in partition.h) ...
+PARTITIONERS: dict[str, int] = {"murmur2": 0, "default": 0, "murmur2_random": 0,
+                                "xxhash": 1, "round_robin": 2}
+PARTITIONER_LIBRDKAFKA = 3
+# ... and librdkafka's own, for key placement identical to other librdkafka clients.
+LIBRDKAFKA_PARTITIONERS = {"consistent_random", "consistent", "random", "fnv1a", "fnv1a_random"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,9 @@ class ProducerConfig:
     max_block_ms: int
     key_serializer: Callable[[Any], Any] | None
     value_serializer: Callable[[Any], Any] | None
+    partitioner: int | Callable[..., int]
+    batch_size: int
+    metadata_refresh_ms: int
 
     def __repr__(self) -> str:
         shown = [(k, "******" if _secret(k) else v) for k, v in self.properties]
@@ -156,11 +166,11 @@ def resolve(keywords: Mapping[str, object], config: Mapping[str, object] | None)
     max_block_ms = _non_negative_int("max.block.ms", merged.pop("max.block.ms", MAX_BLOCK_MS_DEFAULT))
     key_serializer = _serializer("key_serializer", merged.pop("key.serializer", None))
     value_serializer = _serializer("value_serializer", merged.pop("value.serializer", None))
-    partitioner = merged.pop("partitioner", None)
-    if partitioner is not None:
-        if partitioner not in _PARTITIONERS:
-            raise ConfigError(f"unknown partitioner {partitioner!r}; choose from {sorted(_PARTITIONERS)}")
-        merged["partitioner"] = _PARTITIONERS[str(partitioner)]
+    partitioner = _partitioner(merged)
+    batch_size = _non_negative_int("batch.size", merged.get("batch.size", BATCH_SIZE_DEFAULT))
+    metadata_refresh_ms = _non_negative_int(
+        "metadata.max.age.ms",
+        merged.get("topic.metadata.refresh.interval.ms", METADATA_REFRESH_MS_DEFAULT))
 
     _check_conflicts(merged)
     properties = {k: v for k, v in DEFAULTS.items()}
@@ -169,7 +179,26 @@ def resolve(keywords: Mapping[str, object], config: Mapping[str, object] | None)
         properties["enable.idempotence"] = "false"
     properties.update({k: _to_str(k, v) for k, v in merged.items()})
     return ProducerConfig(list(properties.items()), buffer_memory, max_block_ms,
-                          key_serializer, value_serializer)
+                          key_serializer, value_serializer, partitioner, batch_size,
+                          max(metadata_refresh_ms, 1000))
+
+
+def _partitioner(merged: dict[str, object]) -> int | Callable[..., int]:
+    """Takes "partitioner" out of merged: a PARTITIONERS number or a callable; librdkafka's own
+    partitioners stay in merged for librdkafka."""
+    value = merged.pop("partitioner", None)
+    if value is None:
+        return PARTITIONERS["murmur2"]
+    if callable(value):
+        return value  # type: ignore[return-value]
+    if value in PARTITIONERS:
+        return PARTITIONERS[str(value)]
+    if value in LIBRDKAFKA_PARTITIONERS:
+        merged["partitioner"] = value
+        return PARTITIONER_LIBRDKAFKA
+    raise ConfigError(f"unknown partitioner {value!r}; choose from "
+                      f"{sorted(PARTITIONERS) + sorted(LIBRDKAFKA_PARTITIONERS)} or pass a callable "
+                      "partitioner(key_bytes, all_partitions, available_partitions) -> int")
 
 
 def _acks_all(value: object) -> bool:

@@ -28,8 +28,17 @@ class Producer(_core.ProducerCore):
     key_serializer, value_serializer:
         None (bytes or str are sent as they are, str as UTF-8) or a callable ``obj -> bytes``.
     partitioner:
-        ``"murmur2"`` (default: Java's partition for every key; keyless records spread, sticky per
-        batch), ``"random"``, ``"consistent_random"`` or ``"fnv1a_random"``.
+        ``"murmur2"`` (default): a keyed record goes where the Java client puts it,
+        ``(murmur2(key) & 0x7fffffff) % partitions``; keyless records stay on one available
+        partition until ``batch_size`` bytes went there, then move to the next (Java's sticky
+        partitioner). ``"round_robin"``: every record to the next available partition, keys
+        ignored (Java's RoundRobinPartitioner). ``"xxhash"``: ``xxh3_64(key) % partitions``
+        (needs the xxhash package), keyless as murmur2. A callable
+        ``partitioner(key_bytes, all_partitions, available_partitions) -> int`` (kafka-python's
+        signature; tuples of ints; runs in send(), so it costs a Python call per record).
+        ``"consistent_random"``, ``"consistent"``, ``"random"``, ``"fnv1a"``, ``"fnv1a_random"``:
+        librdkafka's partitioner of that name (same placement as other librdkafka clients).
+        Partition counts are refreshed every ``metadata_max_age_ms`` (default 5 minutes).
     config:
         Any librdkafka property or Java producer property by its dotted name, e.g.
         ``{"compression.type": "lz4"}``. Unknown names raise ConfigError.
@@ -49,7 +58,8 @@ class Producer(_core.ProducerCore):
                  config: Mapping[str, object] | None = None,
                  key_serializer: Callable[[Any], Any] | str | None = None,
                  value_serializer: Callable[[Any], Any] | str | None = None,
-                 partitioner: str | None = None, **settings: object) -> None:
+                 partitioner: str | Callable[[bytes | None, tuple[int, ...], tuple[int, ...]], int]
+                 | None = None, **settings: object) -> None:
         keywords: dict[str, object] = dict(settings)
         if bootstrap_servers is not None:
             keywords["bootstrap_servers"] = bootstrap_servers
@@ -59,7 +69,8 @@ class Producer(_core.ProducerCore):
             keywords["partitioner"] = partitioner
         cfg = resolve(keywords, config)
         self._start(cfg.properties, cfg.buffer_memory, cfg.max_block_ms,
-                    cfg.key_serializer, cfg.value_serializer)
+                    cfg.key_serializer, cfg.value_serializer, cfg.partitioner, cfg.batch_size,
+                    cfg.metadata_refresh_ms)
         _live.add(self)
 
     def close(self, timeout: float | None = None) -> None:

@@ -8,12 +8,15 @@ from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport Py_INCREF, Py_DECREF, PyObject
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from libc.stdint cimport int32_t, int64_t, uint64_t, INT32_MAX
-from libc.stdlib cimport free
+from libc.stdlib cimport free, malloc
+from cpython.sequence cimport PySequence_Fast, PySequence_Fast_GET_ITEM, PySequence_Fast_GET_SIZE
 
 from includes.engine cimport *
 
 # The implementations are compiled into this module's C unit, not linked separately.
 cdef extern from "rdk.c":
+    pass
+cdef extern from "partition.c":
     pass
 cdef extern from "engine.c":
     pass
@@ -67,6 +70,33 @@ cdef void _load_librdkafka() except *:
 _load_librdkafka()
 
 
+def _load_xxh3():
+    """Resolves xxh3 from the xxhash package (partitioner="xxhash"), once."""
+    cdef char errbuf[512]
+    if fp_xxh3_64 != NULL:
+        return
+    try:
+        import xxhash._xxhash as module
+    except ImportError as exc:
+        raise _errors.ConfigError('partitioner="xxhash" needs the xxhash package: '
+                                  f"pip install xxhash ({exc})") from None
+    if fp_xxh3_load(os.fsencode(module.__file__), errbuf, sizeof(errbuf)) != 0:
+        raise _errors.ConfigError(errbuf.decode("utf-8", "replace"))
+
+
+def murmur2(data):
+    """Kafka's murmur2 hash of bytes, as the Java client computes it (a signed 32-bit int)."""
+    cdef const unsigned char[::1] view = data
+    return fp_murmur2(&view[0] if view.shape[0] else NULL, view.shape[0])
+
+
+def xxh3_64(data):
+    """xxh3-64 of bytes, as partitioner="xxhash" uses it (needs the xxhash package)."""
+    cdef const unsigned char[::1] view = data
+    _load_xxh3()
+    return fp_xxh3_64(&view[0] if view.shape[0] else NULL, view.shape[0])
+
+
 def librdkafka_version():
     """(version string, version int) of the librdkafka fastprod runs on."""
     return rdk.rd_kafka_version_str().decode(), rdk.rd_kafka_version()
@@ -89,5 +119,9 @@ cdef object _kafka_error(int code):
     return _errors.KafkaError.from_code(code, rdk.rd_kafka_err2str(code).decode("utf-8", "replace"))
 
 
+# Whether a future or batch given to ProducerCore._wait_resolved has resolved.
+ctypedef bint (*_resolved_check)(object)
+
 include "future.pxi"
+include "batch.pxi"
 include "producer_core.pxi"

@@ -12,6 +12,14 @@
 /* While librdkafka's own queue is full, how long to serve delivery reports before retrying. */
 #define FP_QUEUE_FULL_POLL_MS 10
 #define FP_COMPLETIONS_MIN 1024
+/* Metadata: a topic without a table (or whose table a send() doubts) is asked about again after
+ * FP_METADATA_SOON_MS; one with a leaderless partition or an error after FP_METADATA_DEGRADED_MS.
+ * Each request waits at most FP_METADATA_TIMEOUT_MS, which bounds how long close() can wait for
+ * the metadata thread. */
+#define FP_METADATA_SOON_MS 100
+#define FP_METADATA_DEGRADED_MS 1000
+#define FP_METADATA_TIMEOUT_MS 500
+#define FP_METADATA_IDLE_MS 60000
 
 static int64_t fp_clock_ms(clockid_t clock) {
     struct timespec ts;
@@ -244,10 +252,110 @@ static void *fp_drain_main(void *arg) {
     return NULL;
 }
 
+/* ---- metadata thread ---------------------------------------------------------------------- */
+
+/* When t is next due for a metadata request (metadata_lock held). */
+static int64_t fp_topic_due_ms(const fp_engine *e, const fp_topic *t) {
+    const fp_partitions *table = t->table;
+    if (table == NULL || __atomic_load_n(&t->refresh_wanted, __ATOMIC_RELAXED))
+        return t->refreshed_ms + FP_METADATA_SOON_MS;
+    if (table->available_count < table->count ||
+        __atomic_load_n(&t->last_error, __ATOMIC_RELAXED) != 0)
+        return t->refreshed_ms + FP_METADATA_DEGRADED_MS;
+    return t->refreshed_ms + e->metadata_refresh_ms;
+}
+
+/* One metadata request for t (no lock held: it waits for the network). */
+static void fp_refresh_topic(fp_engine *e, fp_topic *t) {
+    const rd_kafka_metadata_t *md = NULL;
+    int err = rdk.rd_kafka_metadata(e->rk, 0, t->rkt, &md, FP_METADATA_TIMEOUT_MS);
+    if (err == 0 && md->topic_cnt < 1)
+        err = RDK_ERR__UNKNOWN_TOPIC;
+    if (err == 0) {
+        const rd_kafka_metadata_topic_t *mt = &md->topics[0];
+        int32_t count = mt->partition_cnt;
+        err = mt->err;
+        if (count > 0) {
+            int32_t *ids = malloc(sizeof(int32_t) * 2 * (size_t)count);
+            if (ids != NULL) {
+                for (int32_t i = 0; i < count; i++) {
+                    ids[i] = mt->partitions[i].id;
+                    ids[count + i] = mt->partitions[i].leader;
+                }
+                fp_topic_publish(t, count, ids, ids + count);
+                free(ids);
+            }
+        }
+    }
+    if (md != NULL)
+        rdk.rd_kafka_metadata_destroy(md);
+    __atomic_store_n(&t->last_error, err, __ATOMIC_RELAXED);
+}
+
+static void *fp_metadata_main(void *arg) {
+    fp_engine *e = arg;
+    pthread_mutex_lock(&e->metadata_lock);
+    while (!e->metadata_stopping) {
+        int64_t now = fp_now_ms(), next = now + FP_METADATA_IDLE_MS;
+        fp_topic *due = NULL;
+        for (fp_topic *t = e->topics; t != NULL && due == NULL; t = t->next) {
+            int64_t at = fp_topic_due_ms(e, t);
+            if (at <= now)
+                due = t;
+            else if (at < next)
+                next = at;
+        }
+        if (due == NULL) {
+            fp_cond_wait_ms(&e->metadata_cv, &e->metadata_lock, (int)(next - now));
+            continue;
+        }
+        __atomic_store_n(&due->refresh_wanted, 0, __ATOMIC_RELAXED);
+        due->refreshed_ms = now; /* scheduled from the start, so a failing topic cannot spin */
+        pthread_mutex_unlock(&e->metadata_lock);
+        fp_refresh_topic(e, due);
+        pthread_mutex_lock(&e->metadata_lock);
+        pthread_cond_broadcast(&e->table_cv);
+    }
+    pthread_mutex_unlock(&e->metadata_lock);
+    return NULL;
+}
+
+static fp_topic *fp_engine_topic(fp_engine *e, const char *name) {
+    fp_topic *t = calloc(1, sizeof(fp_topic));
+    if (t == NULL)
+        return NULL;
+    t->rkt = rdk.rd_kafka_topic_new(e->rk, name, NULL);
+    if (t->rkt == NULL) {
+        free(t);
+        return NULL;
+    }
+    t->sticky = -1;
+    t->cursor = (uint32_t)rand(); /* producers that start together do not all pick partition 0 */
+    pthread_mutex_lock(&e->metadata_lock);
+    t->next = e->topics;
+    e->topics = t;
+    pthread_cond_signal(&e->metadata_cv);
+    pthread_mutex_unlock(&e->metadata_lock);
+    return t;
+}
+
+static const fp_partitions *fp_engine_wait_table(fp_engine *e, fp_topic *t, int ask_refresh,
+                                                 int wait_ms) {
+    const fp_partitions *table = fp_topic_table(t);
+    if (table != NULL && !ask_refresh)
+        return table;
+    pthread_mutex_lock(&e->metadata_lock);
+    __atomic_store_n(&t->refresh_wanted, 1, __ATOMIC_RELAXED);
+    pthread_cond_signal(&e->metadata_cv);
+    fp_cond_wait_ms(&e->table_cv, &e->metadata_lock, wait_ms);
+    pthread_mutex_unlock(&e->metadata_lock);
+    return fp_topic_table(t);
+}
+
 /* ---- engine ------------------------------------------------------------------------------- */
 
-static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory, char *errstr,
-                                size_t errstr_size) {
+static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
+                                int64_t metadata_refresh_ms, char *errstr, size_t errstr_size) {
     fp_engine *e = calloc(1, sizeof(fp_engine));
     uint64_t capacity = 4096;
     while (capacity < buffer_memory)
@@ -264,6 +372,10 @@ static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory, cha
     fp_cond_init(&e->space_cv);
     fp_cond_init(&e->done_cv);
     fp_cond_init(&e->resolved_cv);
+    pthread_mutex_init(&e->metadata_lock, NULL);
+    fp_cond_init(&e->metadata_cv);
+    fp_cond_init(&e->table_cv);
+    e->metadata_refresh_ms = metadata_refresh_ms;
     e->buffer_memory = buffer_memory;
     rdk.rd_kafka_conf_set_dr_msg_cb(conf, fp_on_delivery);
     rdk.rd_kafka_conf_set_opaque(conf, e);
@@ -281,10 +393,24 @@ static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory, cha
         return NULL;
     }
     e->drain_started = 1;
+    rc = pthread_create(&e->metadata_thread, NULL, fp_metadata_main, e);
+    if (rc != 0) {
+        snprintf(errstr, errstr_size, "cannot start the metadata thread: %s", strerror(rc));
+        fp_engine_stop(e, fp_now_ms());
+        fp_engine_join(e);
+        fp_engine_free(e);
+        return NULL;
+    }
+    e->metadata_started = 1;
     return e;
 }
 
 static void fp_engine_free(fp_engine *e) {
+    while (e->topics != NULL) { /* before rd_kafka_destroy: the topics hold handles of rk */
+        fp_topic *next = e->topics->next;
+        fp_topic_free(e->topics);
+        e->topics = next;
+    }
     if (e->main_queue)
         rdk.rd_kafka_queue_destroy(e->main_queue);
     if (e->rk)
@@ -296,6 +422,9 @@ static void fp_engine_free(fp_engine *e) {
     pthread_cond_destroy(&e->done_cv);
     pthread_cond_destroy(&e->resolved_cv);
     pthread_mutex_destroy(&e->lock);
+    pthread_cond_destroy(&e->metadata_cv);
+    pthread_cond_destroy(&e->table_cv);
+    pthread_mutex_destroy(&e->metadata_lock);
     free(e);
 }
 
@@ -455,11 +584,20 @@ static void fp_engine_stop(fp_engine *e, int64_t deadline_ms) {
     }
     pthread_mutex_unlock(&e->lock);
     rdk.rd_kafka_queue_yield(e->main_queue);
+    pthread_mutex_lock(&e->metadata_lock);
+    e->metadata_stopping = 1;
+    pthread_cond_broadcast(&e->metadata_cv);
+    pthread_cond_broadcast(&e->table_cv);
+    pthread_mutex_unlock(&e->metadata_lock);
 }
 
 static void fp_engine_join(fp_engine *e) {
     if (e->drain_started) {
         pthread_join(e->drain_thread, NULL);
         e->drain_started = 0;
+    }
+    if (e->metadata_started) {
+        pthread_join(e->metadata_thread, NULL);
+        e->metadata_started = 0;
     }
 }

@@ -60,32 +60,9 @@ cdef class DeliveryFuture:
 
     cdef _wait(self, timeout):
         """Blocks (GIL released, Ctrl-C honoured) until resolved; KafkaTimeoutError past timeout."""
-        cdef int64_t deadline = 0
-        cdef uint64_t generation
-        cdef fp_engine *engine
-        if self._done:
-            return
-        self._producer._check_not_dispatcher("future.get()")
-        if timeout is not None:
-            deadline = fp_now_ms() + <int64_t>(float(timeout) * 1000)
-        engine = self._producer._engine
-        if engine == NULL:
-            raise _errors.ProducerClosedError("the producer was closed before this record resolved")
-        self._producer._waiters += 1
-        try:
-            while True:
-                # Read the generation before _done: a batch resolved in between bumps it.
-                generation = fp_engine_generation(engine)
-                if self._done:
-                    return
-                if timeout is not None and fp_now_ms() >= deadline:
-                    raise _errors.KafkaTimeoutError(
-                        f"record to {self._topic!r} not acknowledged within {timeout} s")
-                with nogil:
-                    fp_engine_wait_generation(engine, generation, WAIT_SLICE_MS)
-                PyErr_CheckSignals()
-        finally:
-            self._producer._waiters -= 1
+        if not self._done:
+            self._producer._wait_resolved(self, _future_resolved, timeout,
+                                          f"record to {self._topic!r}")
 
     cdef object _metadata(self):
         # tuple.__new__ and a lookup table: the namedtuple's Python __new__ and the enum call

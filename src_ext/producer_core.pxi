@@ -8,6 +8,11 @@
 
 cdef int32_t _NO_SIZE = -1
 
+cdef enum:
+    # A partition beyond a topic's table gets this long for a fresher answer (the topic may have
+    # grown) before send() calls it unknown.
+    PARTITION_RECHECK_MS = 2000
+
 
 cdef inline int _view(object obj, Py_buffer *view, const char **data, Py_ssize_t *size,
                       str what) except -1:
@@ -40,6 +45,10 @@ cdef class ProducerCore:
     cdef bint _forked
     cdef object _key_serializer
     cdef object _value_serializer
+    cdef fp_partitioner _partitioner
+    cdef object _partitioner_fn
+    cdef int64_t _batch_size
+    cdef dict _partition_tuples  # topic -> (table address, all, available) for _partitioner_fn
     cdef object _dispatcher
     cdef object _dispatcher_ident
     cdef object _callback_error
@@ -48,10 +57,13 @@ cdef class ProducerCore:
 
     def __cinit__(self, *args, **kwargs):
         self._topics = {}
+        self._partition_tuples = {}
 
     def _start(self, list properties, size_t buffer_memory, int64_t max_block_ms,
-               key_serializer=None, value_serializer=None):
-        """Creates the librdkafka producer from (name, value) string pairs and starts threads."""
+               key_serializer=None, value_serializer=None, partitioner=FP_PARTITIONER_MURMUR2,
+               int64_t batch_size=1000000, int64_t metadata_refresh_ms=300000):
+        """Creates the librdkafka producer from (name, value) string pairs and starts threads.
+        partitioner: an fp_partitioner number or a callable(key_bytes, all, available) -> int."""
         cdef char errstr[512]
         cdef rd_kafka_conf_t *conf
         cdef int res
@@ -70,7 +82,15 @@ cdef class ProducerCore:
         self._max_block_ms = max_block_ms
         self._key_serializer = key_serializer
         self._value_serializer = value_serializer
-        self._engine = fp_engine_new(conf, buffer_memory, errstr, sizeof(errstr))
+        self._batch_size = batch_size
+        if callable(partitioner):
+            self._partitioner = FP_PARTITIONER_CALLER
+            self._partitioner_fn = partitioner
+        else:
+            self._partitioner = partitioner
+            if self._partitioner == FP_PARTITIONER_XXHASH:
+                _load_xxh3()
+        self._engine = fp_engine_new(conf, buffer_memory, metadata_refresh_ms, errstr, sizeof(errstr))
         if self._engine == NULL:
             raise _errors.ConfigError(errstr.decode("utf-8", "replace"))
         self._dispatcher = threading.Thread(target=self._dispatch_forever, daemon=True,
@@ -86,9 +106,6 @@ cdef class ProducerCore:
         with nogil:
             fp_engine_stop(engine, fp_now_ms() + 5000)
             fp_engine_join(engine)
-        for handle in self._topics.values():
-            rdk.rd_kafka_topic_destroy(<rd_kafka_topic_t *><size_t>handle)
-        with nogil:
             fp_engine_free(engine)
 
     cdef int _check_usable(self) except -1:
@@ -105,41 +122,139 @@ cdef class ProducerCore:
                 f"{what} called from a delivery callback would wait for itself")
         return 0
 
-    cdef rd_kafka_topic_t *_topic_handle(self, str topic) except NULL:
-        cdef rd_kafka_topic_t *rkt
+    cdef fp_topic *_topic(self, str topic) except NULL:
+        cdef fp_topic *t
         handle = self._topics.get(topic)
         if handle is not None:
-            return <rd_kafka_topic_t *><size_t>handle
+            return <fp_topic *><size_t>handle
         _check_topic_name(topic)
-        rkt = rdk.rd_kafka_topic_new(self._engine.rk, topic.encode(), NULL)
-        if rkt == NULL:
+        t = fp_engine_topic(self._engine, topic.encode())
+        if t == NULL:
             raise ValueError(f"librdkafka refused the topic name {topic!r}")
-        self._topics[topic] = <size_t>rkt
-        return rkt
+        self._topics[topic] = <size_t>t
+        return t
 
-    def send(self, topic, value=None, key=None, partition=None, timestamp_ms=None, headers=None):
-        """Queue one record; returns its DeliveryFuture. See fastprod.Producer.send."""
-        cdef Py_buffer kview, vview
-        cdef const char *kdata
-        cdef const char *vdata
-        cdef Py_ssize_t klen, vlen
-        cdef int kheld = 0, vheld = 0
-        cdef int32_t part = RDK_PARTITION_UA
-        cdef int64_t ts
-        cdef rd_kafka_headers_t *hdrs = NULL
-        cdef size_t charge
-        cdef DeliveryFuture future
-        cdef rd_kafka_topic_t *rkt
-        self._check_usable()
-        if type(topic) is not str:
-            raise TypeError(f"topic must be str, not {type(topic).__name__}")
-        rkt = self._topic_handle(<str>topic)
+    cdef int32_t _partition(self, str topic, fp_topic *t, object partition, object key,
+                            const char *key_data, Py_ssize_t key_len, size_t record_bytes) except -2:
+        """The record's partition, chosen here so that it follows send() order and the
+        partitioner's rules; RDK_PARTITION_UA leaves it to librdkafka."""
+        cdef const fp_partitions *table = fp_topic_table(t)
+        cdef int64_t explicit
         if partition is not None:
             if not isinstance(partition, int) or isinstance(partition, bool):
                 raise TypeError(f"partition must be int or None, not {type(partition).__name__}")
             if partition < 0 or partition > INT32_MAX:
                 raise ValueError(f"partition must be between 0 and {INT32_MAX}, not {partition}")
-            part = partition
+            explicit = partition
+            if table != NULL and explicit >= table.count:
+                self._await_table(topic, t, explicit)
+            return <int32_t>explicit
+        if self._partitioner == FP_PARTITIONER_LIBRDKAFKA:
+            return RDK_PARTITION_UA
+        if table == NULL:
+            if self._partitioner == FP_PARTITIONER_MURMUR2:
+                # Until the first metadata answer, librdkafka's murmur2_random places keyed
+                # records exactly as we would, so this record need not wait for it.
+                return RDK_PARTITION_UA
+            table = self._await_table(topic, t, -1)
+        if self._partitioner == FP_PARTITIONER_CALLER:
+            return self._call_partitioner(topic, table, key)
+        return fp_choose_partition(t, table, self._partitioner, key_data, key_len, record_bytes,
+                                   self._batch_size)
+
+    cdef const fp_partitions *_await_table(self, str topic, fp_topic *t,
+                                           int64_t partition) except NULL:
+        """Waits without the GIL for the topic's partition table (max.block.ms at most, as Java's
+        send() waits for metadata) or, for a partition beyond it, for a fresher table that has it.
+        Raises KafkaTimeoutError, or UnknownPartitionError for a partition that does not exist."""
+        cdef fp_engine *engine = self._engine
+        cdef const fp_partitions *table = fp_topic_table(t)
+        cdef int64_t limit = self._max_block_ms
+        if table != NULL:
+            limit = min(limit, <int64_t>PARTITION_RECHECK_MS)
+        cdef int64_t deadline = fp_now_ms() + limit
+        cdef bint ask
+        while table == NULL or partition >= table.count:
+            if fp_now_ms() >= deadline:
+                break
+            ask = table != NULL
+            self._waiters += 1
+            try:
+                with nogil:
+                    table = fp_engine_wait_table(engine, t, ask, WAIT_SLICE_MS)
+            finally:
+                self._waiters -= 1
+            PyErr_CheckSignals()
+            self._check_usable()
+        else:
+            return table
+        if table == NULL:
+            err = t.last_error
+            raise _errors.KafkaTimeoutError(
+                f"topic {topic!r} not present in metadata after {limit} ms"
+                + (f" (last error: {rdk.rd_kafka_err2name(err).decode()})" if err else ""))
+        raise _errors.UnknownPartitionError.from_message(
+            f"partition {partition} of topic {topic!r} does not exist (the topic has "
+            f"{table.count} partitions)")
+
+    cdef int32_t _call_partitioner(self, str topic, const fp_partitions *table, object key) except -2:
+        cdef int32_t i
+        cached = self._partition_tuples.get(topic)
+        if cached is None or cached[0] != <size_t>table:
+            cached = (<size_t>table, tuple(range(table.count)),
+                      tuple([table.available[i] for i in range(table.available_count)]))
+            self._partition_tuples[topic] = cached
+        if key is not None and type(key) is not bytes:
+            key = key.encode() if isinstance(key, str) else bytes(key)
+        chosen = self._partitioner_fn(key, cached[1], cached[2])
+        if not isinstance(chosen, int) or isinstance(chosen, bool) or not 0 <= chosen < table.count:
+            raise ValueError(f"the partitioner returned {chosen!r} for topic {topic!r}, which has "
+                             f"partitions 0..{table.count - 1}")
+        return chosen
+
+    def send(self, topic, value=None, key=None, partition=None, timestamp_ms=None, headers=None):
+        """Queue one record and return its :class:`DeliveryFuture`.
+
+        ``value`` and ``key`` are bytes-like, str (sent as UTF-8) or None, after the configured
+        serializers ran. ``partition`` wins over the partitioner; ``timestamp_ms`` defaults to now;
+        ``headers`` are ``(str, bytes | str | None)`` pairs or a dict. While buffer.memory is
+        full this waits without the GIL up to max.block.ms, then raises KafkaTimeoutError
+        (QueueFullError at once with max_block_ms=0).
+        """
+        cdef Py_ssize_t sizes[2]
+        cdef DeliveryFuture future
+        cdef fp_topic *t
+        self._check_usable()
+        if type(topic) is not str:
+            raise TypeError(f"topic must be str, not {type(topic).__name__}")
+        t = self._topic(<str>topic)
+        future = DeliveryFuture.__new__(DeliveryFuture)
+        future._producer = self
+        future._topic = topic
+        self._queue(topic, t, value, key, partition, timestamp_ms, headers, <void *>future, sizes)
+        future._key_size = <int32_t>sizes[0]
+        future._value_size = <int32_t>sizes[1]
+        # The record's reference, dropped when its completion is resolved. Taken after the write
+        # is safe: completions are resolved under the GIL, which this thread holds.
+        Py_INCREF(future)
+        self._sent += 1
+        return future
+
+    cdef int _queue(self, str topic, fp_topic *t, object value, object key, object partition,
+                    object timestamp_ms, object headers, void *opaque,
+                    Py_ssize_t *sizes) except -1:
+        """Validates, serializes and partitions one record and writes it into the ring with
+        opaque; sizes gets the serialized key and value sizes (-1: null). Nothing is queued when
+        it raises."""
+        cdef Py_buffer kview, vview
+        cdef const char *kdata
+        cdef const char *vdata
+        cdef Py_ssize_t klen, vlen
+        cdef int kheld = 0, vheld = 0
+        cdef int32_t part
+        cdef int64_t ts
+        cdef rd_kafka_headers_t *hdrs = NULL
+        cdef size_t charge
         if timestamp_ms is None:
             ts = fp_wallclock_ms()
         else:
@@ -155,22 +270,17 @@ cdef class ProducerCore:
         kheld = _view(key, &kview, &kdata, &klen, "key")
         try:
             vheld = _view(value, &vview, &vdata, &vlen, "value")
+            part = self._partition(topic, t, partition, key, kdata, klen,
+                                   (klen if klen > 0 else 0) + (vlen if vlen > 0 else 0))
             if headers is not None:
                 hdrs = _build_headers(headers)
             charge = fp_record_charge(klen if klen > 0 else 0, vlen if vlen > 0 else 0,
                                       fp_headers_bytes(hdrs))
-            future = DeliveryFuture.__new__(DeliveryFuture)
-            future._producer = self
-            future._topic = topic
-            future._key_size = <int32_t>klen
-            future._value_size = <int32_t>vlen
-            self._enqueue(charge, topic, rkt, part, ts, kdata, klen, vdata, vlen, hdrs, future)
+            self._enqueue(charge, topic, t.rkt, part, ts, kdata, klen, vdata, vlen, hdrs, opaque)
             hdrs = NULL  # the ring owns them now
-            # The record's reference, dropped when its completion is resolved. Taken after the
-            # write is safe: completions are resolved under the GIL, which this thread holds.
-            Py_INCREF(future)
-            self._sent += 1
-            return future
+            sizes[0] = klen
+            sizes[1] = vlen
+            return 0
         finally:
             if hdrs != NULL:
                 rdk.rd_kafka_headers_destroy(hdrs)
@@ -182,7 +292,7 @@ cdef class ProducerCore:
     cdef int _enqueue(self, size_t charge, str topic, rd_kafka_topic_t *rkt, int32_t partition,
                       int64_t timestamp_ms, const char *key, Py_ssize_t key_len,
                       const char *value, Py_ssize_t value_len, rd_kafka_headers_t *headers,
-                      DeliveryFuture future) except -1:
+                      void *opaque) except -1:
         """Charges the record against buffer.memory and writes it into the ring. While either is
         full it waits without the GIL, max.block.ms in all, then raises; nothing stays charged
         when it raises."""
@@ -198,7 +308,7 @@ cdef class ProducerCore:
             while True:
                 if reserved:
                     written = fp_engine_write(engine, rkt, partition, timestamp_ms, key, key_len,
-                                              value, value_len, headers, <void *>future)
+                                              value, value_len, headers, opaque)
                     if written == 1:
                         return 0
                     if written < 0:
@@ -228,6 +338,105 @@ cdef class ProducerCore:
             if reserved:
                 fp_engine_unreserve(engine, charge)
             raise
+
+    def send_batch(self, topic, values, keys=None, partitions=None, timestamps_ms=None,
+                   headers=None):
+        """Queue one record per item of ``values`` to ``topic`` in one compiled loop; returns a
+        :class:`BatchResult` (counts, ``wait(timeout)``, ``failures`` by index) instead of one
+        future per record.
+
+        ``keys``, ``timestamps_ms`` and ``headers`` are None or sequences as long as ``values``;
+        ``partitions`` is None, one partition for every record, or such a sequence. Items follow
+        send()'s rules, and records are placed, ordered and bounded by buffer.memory exactly as
+        with send(). A record that send() would reject stops the loop: the exception names its
+        index and carries the records queued before it as ``exc.batch_result``.
+        """
+        cdef Py_ssize_t n, i = 0
+        cdef Py_ssize_t sizes[2]
+        cdef object vseq, kseq = None, pseq = None, tseq = None, hseq = None
+        cdef object part_obj = None
+        cdef fp_topic *t
+        cdef BatchResult result
+        self._check_usable()
+        if type(topic) is not str:
+            raise TypeError(f"topic must be str, not {type(topic).__name__}")
+        t = self._topic(<str>topic)
+        vseq = _batch_column(values, "values", -1)
+        n = PySequence_Fast_GET_SIZE(vseq)
+        if keys is not None:
+            kseq = _batch_column(keys, "keys", n)
+        if isinstance(partitions, int):
+            part_obj = partitions
+        elif partitions is not None:
+            pseq = _batch_column(partitions, "partitions", n)
+        if timestamps_ms is not None:
+            tseq = _batch_column(timestamps_ms, "timestamps_ms", n)
+        if headers is not None:
+            hseq = _batch_column(headers, "headers", n)
+        result = BatchResult.__new__(BatchResult)
+        result._open(self, topic, n)
+        try:
+            for i in range(n):
+                if pseq is not None:
+                    part_obj = <object>PySequence_Fast_GET_ITEM(pseq, i)
+                self._queue(topic, t, <object>PySequence_Fast_GET_ITEM(vseq, i),
+                            None if kseq is None else <object>PySequence_Fast_GET_ITEM(kseq, i),
+                            part_obj,
+                            None if tseq is None else <object>PySequence_Fast_GET_ITEM(tseq, i),
+                            None if hseq is None else <object>PySequence_Fast_GET_ITEM(hseq, i),
+                            result._next_opaque(), sizes)
+                result._sent += 1
+                self._sent += 1
+        except BaseException as exc:
+            exc.add_note(f"send_batch: record {i} was not queued; records 0..{i - 1} were "
+                         "(their outcome is this exception's batch_result)")
+            exc.batch_result = result
+            raise
+        finally:
+            result._seal()
+        return result
+
+    cdef int _wait_resolved(self, object waiter, _resolved_check resolved, timeout,
+                            str what) except -1:
+        """Blocks (GIL released, Ctrl-C honoured) until resolved(waiter); KafkaTimeoutError past
+        timeout. Every resolved batch of completions wakes the waiters to look again."""
+        cdef int64_t deadline = 0
+        cdef uint64_t generation
+        cdef fp_engine *engine = self._engine
+        if resolved(waiter):
+            return 0
+        self._check_not_dispatcher(f"waiting for the {what}")
+        if engine == NULL:
+            raise _errors.ProducerClosedError(f"the producer was closed before the {what} resolved")
+        if timeout is not None:
+            deadline = fp_now_ms() + <int64_t>(float(timeout) * 1000)
+        self._waiters += 1
+        try:
+            while True:
+                # Read the generation before looking: a batch resolved in between bumps it.
+                generation = fp_engine_generation(engine)
+                if resolved(waiter):
+                    return 0
+                if timeout is not None and fp_now_ms() >= deadline:
+                    raise _errors.KafkaTimeoutError(f"{what} not acknowledged within {timeout} s")
+                with nogil:
+                    fp_engine_wait_generation(engine, generation, WAIT_SLICE_MS)
+                PyErr_CheckSignals()
+        finally:
+            self._waiters -= 1
+
+    def partitions_for(self, topic):
+        """The topic's partition ids (a set), waiting for its metadata up to max.block.ms."""
+        cdef const fp_partitions *table
+        cdef fp_topic *t
+        self._check_usable()
+        if type(topic) is not str:
+            raise TypeError(f"topic must be str, not {type(topic).__name__}")
+        t = self._topic(<str>topic)
+        table = fp_topic_table(t)
+        if table == NULL:
+            table = self._await_table(topic, t, -1)
+        return set(range(table.count))
 
     def flush(self, timeout=None):
         """Wait until every record sent so far is acknowledged or failed. See Producer.flush."""
@@ -281,12 +490,9 @@ cdef class ProducerCore:
         while self._waiters:
             time.sleep(0.005)
         self._engine = NULL
+        self._topics.clear()  # the engine owns and frees them
         with nogil:
             fp_engine_join(engine)
-        for handle in self._topics.values():
-            rdk.rd_kafka_topic_destroy(<rd_kafka_topic_t *><size_t>handle)
-        self._topics.clear()
-        with nogil:
             fp_engine_free(engine)
         self._raise_callback_error()
 
@@ -329,6 +535,7 @@ cdef class ProducerCore:
         cdef size_t n, i
         cdef fp_engine *engine = self._engine
         cdef DeliveryFuture future
+        cdef BatchResult group
         batch.items = NULL
         batch.len = batch.cap = 0
         try:
@@ -339,15 +546,21 @@ cdef class ProducerCore:
                     return
                 for i in range(n):
                     c = &batch.items[i]
-                    future = <DeliveryFuture>c.opaque
-                    Py_DECREF(future)  # the record's reference; `future` holds its own
-                    future._complete(c)
                     if c.err:
                         self._failed += 1
                     else:
                         self._delivered += 1
+                    if _is_batch_opaque(c.opaque):
+                        group = <BatchResult>(<void **>((<size_t>c.opaque) & ~(<size_t>1)))[0]
+                        group._complete(c.opaque, c.err)
+                        continue
+                    future = <DeliveryFuture>c.opaque
+                    Py_DECREF(future)  # the record's reference; `future` holds its own
+                    future._complete(c)
                     if future._cb_fn is not None:
                         future._run_callbacks()
+                future = None  # do not keep the last ones alive until the next batch
+                group = None
                 if n:
                     with nogil:
                         fp_engine_resolved(engine, n)
@@ -391,3 +604,17 @@ cdef rd_kafka_headers_t *_build_headers(object headers) except NULL:
         rdk.rd_kafka_headers_destroy(hdrs)
         raise
     return hdrs
+
+
+cdef object _batch_column(object items, str name, Py_ssize_t n):
+    """items as a fast sequence (a list or tuple) of n items (n -1: any length)."""
+    if isinstance(items, (str, bytes, bytearray, memoryview, dict)):
+        raise TypeError(f"send_batch {name} must be a sequence with one item per record, "
+                        f"not {type(items).__name__}")
+    try:
+        column = PySequence_Fast(items, b"not a sequence")
+    except TypeError:
+        raise TypeError(f"send_batch {name} must be a sequence, not {type(items).__name__}") from None
+    if n >= 0 and PySequence_Fast_GET_SIZE(column) != n:
+        raise ValueError(f"send_batch got {n} values but {PySequence_Fast_GET_SIZE(column)} {name}")
+    return column

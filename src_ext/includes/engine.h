@@ -6,7 +6,8 @@
  * report arrives, whether it waits in our queue or in librdkafka's (as Java's buffer.memory).
  *
  * Thread roles: callers (GIL held) write records into the ring; one drain thread (no GIL) calls
- * librdkafka; one dispatcher (a Python thread, GIL taken once per batch) takes completions.
+ * librdkafka; one dispatcher (a Python thread, GIL taken once per batch) takes completions; one
+ * metadata thread (no GIL) keeps every topic's partition table current for send()'s partitioning.
  */
 #ifndef FASTPROD_ENGINE_H
 #define FASTPROD_ENGINE_H
@@ -14,6 +15,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "partition.h"
 #include "rdk.h"
 
 /* Charged per record on top of key, value and header bytes: librdkafka's own per-message
@@ -88,6 +90,17 @@ typedef struct fp_engine {
     /* Owned by the drain thread alone: delivery reports collected during one rd_kafka_poll. */
     fp_completions local;
     size_t local_released;
+
+    /* Topic metadata. send() callers register topics and wait for their first table; the
+     * metadata thread refreshes each every metadata_refresh_ms, sooner while one is incomplete. */
+    pthread_t metadata_thread;
+    int metadata_started;
+    pthread_mutex_t metadata_lock; /* guards topics' scheduling fields and metadata_stopping */
+    pthread_cond_t metadata_cv;    /* a topic wants an answer, or stop */
+    pthread_cond_t table_cv;       /* a metadata request finished */
+    fp_topic *topics;
+    int64_t metadata_refresh_ms;
+    int metadata_stopping;
 } fp_engine;
 
 static size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_bytes);
@@ -96,8 +109,8 @@ static size_t fp_headers_bytes(rd_kafka_headers_t *hdrs);
 
 /* Takes ownership of conf in every case. Returns NULL with errstr set on failure. The ring
  * holds buffer_memory bytes, rounded up to a power of two. */
-static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory, char *errstr,
-                                size_t errstr_size);
+static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
+                                int64_t metadata_refresh_ms, char *errstr, size_t errstr_size);
 /* Frees everything; the drain thread must have been joined and no completions be pending. */
 static void fp_engine_free(fp_engine *e);
 
@@ -129,6 +142,14 @@ static uint64_t fp_engine_wait_idle(fp_engine *e, int wait_ms);
 static uint64_t fp_engine_generation(fp_engine *e);
 /* Waits up to wait_ms for a resolved batch after generation seen. */
 static void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms);
+
+/* Registers a topic (the engine owns it) and asks for its metadata; NULL if librdkafka refuses. */
+static fp_topic *fp_engine_topic(fp_engine *e, const char *name);
+/* Returns t's table if it has one (and ask_refresh is 0); otherwise asks the metadata thread for
+ * an answer (ask_refresh: the caller saw a partition beyond the table) and waits up to wait_ms
+ * for one. Returns the table then, or NULL while there is none. */
+static const fp_partitions *fp_engine_wait_table(fp_engine *e, fp_topic *t, int ask_refresh,
+                                                 int wait_ms);
 
 /* Starts shutdown: queued records still go to librdkafka, which is flushed until deadline (a
  * CLOCK_MONOTONIC ms value); what is left then is purged and fails. */

@@ -1,4 +1,4 @@
-# Cython view of includes/rdk.h and includes/engine.h (declarations only; see those headers).
+# Cython view of includes/rdk.h, partition.h and engine.h (declarations only; see those headers).
 from libc.stdint cimport int32_t, int64_t, uint64_t
 
 
@@ -50,6 +50,33 @@ cdef extern from "rdk.h" nogil:
         RDK_TIMESTAMP_LOG_APPEND_TIME
 
 
+cdef extern from "partition.h" nogil:
+    ctypedef enum fp_partitioner:
+        FP_PARTITIONER_MURMUR2
+        FP_PARTITIONER_XXHASH
+        FP_PARTITIONER_ROUND_ROBIN
+        FP_PARTITIONER_LIBRDKAFKA
+        FP_PARTITIONER_CALLER
+
+    ctypedef struct fp_partitions:
+        int32_t count
+        int32_t available_count
+        int32_t *available
+
+    ctypedef struct fp_topic:
+        rd_kafka_topic_t *rkt
+        int32_t last_error
+
+    ctypedef uint64_t (*fp_xxh3_fn)(const void *data, size_t len)
+    fp_xxh3_fn fp_xxh3_64
+    int fp_xxh3_load(const char *path, char *errbuf, size_t errbuf_size)
+    int32_t fp_murmur2(const void *data, size_t len)
+    int32_t fp_choose_partition(fp_topic *t, const fp_partitions *table, fp_partitioner how,
+                                const char *key, Py_ssize_t key_len, size_t record_bytes,
+                                int64_t batch_size)
+    const fp_partitions *fp_topic_table(fp_topic *t)
+
+
 cdef extern from "engine.h" nogil:
     ctypedef struct fp_completion:
         void *opaque
@@ -71,8 +98,8 @@ cdef extern from "engine.h" nogil:
     size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_bytes)
     size_t fp_headers_bytes(rd_kafka_headers_t *hdrs)
 
-    fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory, char *errstr,
-                             size_t errstr_size)
+    fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
+                             int64_t metadata_refresh_ms, char *errstr, size_t errstr_size)
     void fp_engine_free(fp_engine *e)
     bint fp_engine_try_reserve(fp_engine *e, size_t charge)
     bint fp_engine_wait_reserve(fp_engine *e, size_t charge, int wait_ms)
@@ -87,6 +114,9 @@ cdef extern from "engine.h" nogil:
     uint64_t fp_engine_wait_idle(fp_engine *e, int wait_ms)
     uint64_t fp_engine_generation(fp_engine *e)
     void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms)
+    fp_topic *fp_engine_topic(fp_engine *e, const char *name)
+    const fp_partitions *fp_engine_wait_table(fp_engine *e, fp_topic *t, bint ask_refresh,
+                                              int wait_ms)
     void fp_engine_stop(fp_engine *e, int64_t deadline_ms)
     void fp_engine_join(fp_engine *e)
     int64_t fp_now_ms()

@@ -33,6 +33,33 @@ typedef struct rd_kafka_message_s {
     void *_private; /* the per-message opaque in delivery reports */
 } rd_kafka_message_t;
 
+/* Public metadata layouts, unchanged since librdkafka 0.8. */
+typedef struct rd_kafka_metadata_partition {
+    int32_t id;
+    int err;
+    int32_t leader; /* -1: no leader now */
+    int replica_cnt;
+    int32_t *replicas;
+    int isr_cnt;
+    int32_t *isrs;
+} rd_kafka_metadata_partition_t;
+
+typedef struct rd_kafka_metadata_topic {
+    char *topic;
+    int partition_cnt;
+    struct rd_kafka_metadata_partition *partitions;
+    int err;
+} rd_kafka_metadata_topic_t;
+
+typedef struct rd_kafka_metadata {
+    int broker_cnt;
+    void *brokers;
+    int topic_cnt;
+    struct rd_kafka_metadata_topic *topics;
+    int32_t orig_broker_id;
+    char *orig_broker_name;
+} rd_kafka_metadata_t;
+
 struct rd_kafka_err_desc {
     int code;
     const char *name;
@@ -70,6 +97,7 @@ typedef void (*rdk_error_cb)(rd_kafka_t *rk, int err, const char *reason, void *
 #define RDK_ERR__MSG_TIMED_OUT (-192)
 #define RDK_ERR__QUEUE_FULL (-184)
 #define RDK_ERR__PURGE_QUEUE (-152)
+#define RDK_ERR__UNKNOWN_TOPIC (-188)
 #define RDK_ERR_MSG_SIZE_TOO_LARGE 10
 
 /* Minimum librdkafka: 2.3.0 (rd_kafka_version() encodes 0xMMmmrrxx). */
@@ -101,6 +129,10 @@ typedef void (*rdk_error_cb)(rd_kafka_t *rk, int err, const char *reason, void *
     X(rd_kafka_topic_t *, rd_kafka_topic_new,                                                    \
       (rd_kafka_t *rk, const char *topic, rd_kafka_topic_conf_t *conf))                          \
     X(void, rd_kafka_topic_destroy, (rd_kafka_topic_t *rkt))                                     \
+    X(int, rd_kafka_metadata,                                                                    \
+      (rd_kafka_t *rk, int all_topics, rd_kafka_topic_t *only_rkt,                               \
+       const rd_kafka_metadata_t **metadatap, int timeout_ms))                                   \
+    X(void, rd_kafka_metadata_destroy, (const rd_kafka_metadata_t *metadata))                    \
     X(int64_t, rd_kafka_message_timestamp, (const rd_kafka_message_t *msg, int *tstype))         \
     X(int, rd_kafka_message_headers, (const rd_kafka_message_t *msg, rd_kafka_headers_t **hdrs)) \
     X(rd_kafka_headers_t *, rd_kafka_headers_new, (size_t initial_count))                        \

@@ -1,0 +1,140 @@
+# BatchResult: the outcome of one send_batch(). Included into _core.pyx.
+#
+# A batch of n records costs one object and n pointers: each record's opaque is the address of
+# its slot in _entries (tagged with the low bit so the dispatcher tells it from a future), and
+# every slot points back at the batch, so the index is the slot's offset. The batch holds one
+# reference to itself from the first queued record until the last one resolved.
+
+cdef inline void *_batch_opaque(void **entry):
+    return <void *>((<size_t>entry) | 1)
+
+
+cdef inline bint _is_batch_opaque(void *opaque):
+    return (<size_t>opaque) & 1
+
+
+@cython.final
+cdef class BatchResult:
+    """The outcome of one :meth:`fastprod.Producer.send_batch`: counts, a wait, and which records
+    failed with which error. Resolved by the dispatcher thread like futures, without one Python
+    object per record."""
+    cdef ProducerCore _producer
+    cdef str _topic
+    cdef void **_entries
+    cdef Py_ssize_t _capacity
+    cdef Py_ssize_t _sent
+    cdef Py_ssize_t _delivered
+    cdef Py_ssize_t _failed
+    cdef bint _sealed  # send_batch() finished queueing
+    cdef bint _holding  # the self-reference is held
+    cdef list _failure_codes  # (index, librdkafka error code), in completion order
+
+    def __dealloc__(self):
+        free(self._entries)
+
+    cdef int _open(self, ProducerCore producer, str topic, Py_ssize_t n) except -1:
+        self._producer = producer
+        self._topic = topic
+        self._failure_codes = []
+        self._capacity = n
+        if n:
+            self._entries = <void **>malloc(n * sizeof(void *))
+            if self._entries == NULL:
+                raise MemoryError()
+        Py_INCREF(self)
+        self._holding = True
+        return 0
+
+    cdef inline void *_next_opaque(self):
+        cdef void **entry = &self._entries[self._sent]
+        entry[0] = <void *>self
+        return _batch_opaque(entry)
+
+    cdef _seal(self):
+        self._sealed = True
+        self._release_if_resolved()
+
+    cdef inline _complete(self, void *opaque, int err):
+        cdef Py_ssize_t index = (<void **>((<size_t>opaque) & ~(<size_t>1))) - self._entries
+        if err:
+            self._failed += 1
+            self._failure_codes.append((index, err))
+        else:
+            self._delivered += 1
+        self._release_if_resolved()
+
+    cdef inline _release_if_resolved(self):
+        if self._holding and self._sealed and self._delivered + self._failed == self._sent:
+            self._holding = False
+            Py_DECREF(self)  # callers hold their own reference
+
+    cdef bint _resolved(self):
+        return self._sealed and self._delivered + self._failed == self._sent
+
+    @property
+    def topic(self):
+        """The topic every record of the batch went to."""
+        return self._topic
+
+    @property
+    def sent(self):
+        """Records queued (all of them, unless send_batch raised part-way)."""
+        return self._sent
+
+    @property
+    def delivered(self):
+        """Records acknowledged so far."""
+        return self._delivered
+
+    @property
+    def failed(self):
+        """Records whose delivery failed for good so far."""
+        return self._failed
+
+    @property
+    def pending(self):
+        """Records neither acknowledged nor failed yet."""
+        return self._sent - self._delivered - self._failed
+
+    def done(self):
+        """True once every queued record was acknowledged or failed."""
+        return self._resolved()
+
+    def wait(self, timeout=None):
+        """Wait up to ``timeout`` seconds (None: forever) until every record resolved; returns the
+        batch. Raises KafkaTimeoutError if records are still pending then."""
+        self._producer._wait_resolved(self, _batch_resolved, timeout,
+                                      f"send_batch to {self._topic!r}")
+        return self
+
+    @property
+    def failures(self):
+        """``[(index, KafkaError), ...]`` for the records that failed so far, by index."""
+        errors = {}
+        out = []
+        for index, err in sorted(self._failure_codes):
+            exc = errors.get(err)
+            if exc is None:
+                exc = errors[err] = _kafka_error(err)
+            out.append((index, exc))
+        return out
+
+    @property
+    def failed_indices(self):
+        """Indexes (into the sequences given to send_batch) of the records that failed so far."""
+        return sorted([index for index, _ in self._failure_codes])
+
+    def __len__(self):
+        return self._sent
+
+    def __repr__(self):
+        return (f"<BatchResult {self._topic} sent={self._sent} delivered={self._delivered} "
+                f"failed={self._failed} pending={self.pending}>")
+
+
+cdef bint _batch_resolved(object batch):
+    return (<BatchResult>batch)._resolved()
+
+
+cdef bint _future_resolved(object future):
+    return (<DeliveryFuture>future)._done
