@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 KAFKA_LOCAL := $(VPY) scripts/kafka-local
 SOURCES := $(wildcard src_ext/*.pyx src_ext/*.pxi src_ext/*.c src_ext/includes/*) setup.py pyproject.toml
 
-.PHONY: install build run test test-unit test-all clean
+.PHONY: install build run test test-unit test-all bench-micro clean
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,11 @@ run: install
 test: install
 	$(KAFKA_LOCAL) fetch >/dev/null
 	$(VPY) -m pytest tests -m "not slow"
+
+# Caller-side cost per record (serialize, partition, enqueue) on the in-process mock cluster.
+bench-micro: install
+	$(VPY) -m pytest bench/micro --benchmark-only --benchmark-columns=min,median,max,rounds \
+		-p no:cacheprovider -q
 
 test-unit: install
 	$(VPY) -m pytest tests/unit

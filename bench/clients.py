@@ -62,6 +62,23 @@ def _fastprod(bootstrap: str, mode: str) -> Callable[[Workload], int]:
     return run
 
 
+def _fastprod_batch(bootstrap: str) -> Callable[[Workload], int]:
+    """send_batch() of every record at once, then wait for the BatchResult."""
+    import fastprod
+
+    def run(w: Workload) -> int:
+        topic, values, keys = w
+        with fastprod.Producer(bootstrap) as p:
+            p.send(topic, b"warm-up").get(60)
+            _start()
+            result = p.send_batch(topic, values, keys=keys)
+            _enqueued()
+            result.wait()
+            _end()
+        return result.delivered
+    return run
+
+
 def _confluent(bootstrap: str, callback: bool, batch: bool) -> Callable[[Workload], int]:
     import confluent_kafka
 
@@ -135,6 +152,7 @@ CLIENTS: dict[str, Callable[[str], Callable[[Workload], int]]] = {
     "fastprod": lambda b: _fastprod(b, "futures"),
     "fastprod-drop": lambda b: _fastprod(b, "drop"),
     "fastprod-cb": lambda b: _fastprod(b, "callback"),
+    "fastprod-batch": _fastprod_batch,
     "confluent": lambda b: _confluent(b, callback=False, batch=False),
     "confluent-cb": lambda b: _confluent(b, callback=True, batch=False),
     "confluent-batch": lambda b: _confluent(b, callback=False, batch=True),

@@ -25,11 +25,11 @@ from bench._broker import broker
 ROOT = Path(__file__).resolve().parent.parent
 NATIVE_SRC = ROOT / "bench" / "native" / "producer.c"
 
-# scenario -> (value bytes, keyed, clients)
+# scenario -> (value bytes, keyed, clients; the first confluent client is the ratio's baseline)
 SCENARIOS = {
     "keyless": (100, False, ["fastprod-drop", "confluent", "native"]),
     "keyed-futures": (100, True, ["fastprod", "fastprod-cb", "confluent", "confluent-cb", "native"]),
-    "batch": (100, False, ["confluent-batch", "native"]),
+    "batch": (100, False, ["fastprod-batch", "confluent-batch", "native"]),
 }
 
 
@@ -97,16 +97,19 @@ def summarize(runs: dict[str, list[dict]], records: int) -> dict[str, dict]:
 
 
 def print_table(scenario: str, summary: dict[str, dict], size: int) -> None:
-    base = summary.get("confluent", {}).get("msgs_per_s")
+    baseline = next((c for c in summary if c.startswith("confluent")), None)
+    base = summary[baseline]["msgs_per_s"] if baseline else None
+    native = summary.get("native", {}).get("msgs_per_s")
     print(f"\nscenario {scenario}: medians of {next(iter(summary.values()))['runs']} runs")
     print(f"{'client':<18}{'msgs/s':>11}{'(min-max)':>22}{'MB/s':>8}{'CPU s/M':>9}"
-          f"{'send us':>9}{'RSS MB':>8}{'vs confluent':>14}")
+          f"{'send us':>9}{'RSS MB':>8}{'vs ' + (baseline or '-'):>18}{'vs native':>11}")
     for client, s in summary.items():
         ratio = f"{s['msgs_per_s'] / base:.2f}x" if base else "-"
+        of_native = f"{s['msgs_per_s'] / native:.2f}x" if native else "-"
         spread = f"({s['msgs_per_s_min']:,.0f}-{s['msgs_per_s_max']:,.0f})"
         print(f"{client:<18}{s['msgs_per_s']:>11,.0f}{spread:>22}"
               f"{s['msgs_per_s'] * size / 1e6:>8.1f}{s['cpu_s_per_million']:>9.2f}"
-              f"{s['enqueue_us_per_record']:>9.2f}{s['max_rss_mb']:>8.0f}{ratio:>14}")
+              f"{s['enqueue_us_per_record']:>9.2f}{s['max_rss_mb']:>8.0f}{ratio:>18}{of_native:>11}")
 
 
 def main() -> int:

@@ -9,6 +9,7 @@ from cpython.ref cimport Py_INCREF, Py_DECREF, PyObject
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from libc.stdint cimport int32_t, int64_t, uint64_t, INT32_MAX
 from libc.stdlib cimport free, malloc
+from libc.string cimport memchr
 from cpython.sequence cimport PySequence_Fast, PySequence_Fast_GET_ITEM, PySequence_Fast_GET_SIZE
 
 from includes.engine cimport *

@@ -592,7 +592,7 @@ cdef rd_kafka_headers_t *_build_headers(object headers) except NULL:
             if type(name) is not str:
                 raise TypeError(f"header name must be str, not {type(name).__name__}")
             name_data = PyUnicode_AsUTF8AndSize(name, &name_size)
-            if name_size == 0 or b"\0" in name.encode():
+            if name_size == 0 or memchr(name_data, 0, name_size) != NULL:
                 raise ValueError(f"header name must be non-empty and free of NUL, not {name!r}")
             held = _view(value, &view, &data, &size, f"header {name!r} value")
             try:
