@@ -222,6 +222,7 @@ static void fp_drain_finish(fp_engine *e, int64_t deadline_ms) {
 
 static void *fp_drain_main(void *arg) {
     fp_engine *e = arg;
+    pthread_setname_np(pthread_self(), "fastprod-drain");
     for (;;) {
         if (fp_drain_ring(e) > 0) {
             rdk.rd_kafka_poll(e->rk, 0);
@@ -294,6 +295,7 @@ static void fp_refresh_topic(fp_engine *e, fp_topic *t) {
 
 static void *fp_metadata_main(void *arg) {
     fp_engine *e = arg;
+    pthread_setname_np(pthread_self(), "fastprod-meta");
     pthread_mutex_lock(&e->metadata_lock);
     while (!e->metadata_stopping) {
         int64_t now = fp_now_ms(), next = now + FP_METADATA_IDLE_MS;

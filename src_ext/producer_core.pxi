@@ -557,7 +557,7 @@ cdef class ProducerCore:
                     future = <DeliveryFuture>c.opaque
                     Py_DECREF(future)  # the record's reference; `future` holds its own
                     future._complete(c)
-                    if future._cb_fn is not None:
+                    if future._cb_fn is not None or future._more_callbacks is not None:
                         future._run_callbacks()
                 future = None  # do not keep the last ones alive until the next batch
                 group = None

@@ -1,0 +1,102 @@
+"""Does fastprod's memory stay bounded over a long run? RSS over N records, end to end.
+
+    python -m bench.memory --local [--records 10000000] [--mode drop|batch|callback]
+
+One process sends N records of 100 B (one value object reused, so the workload itself holds no
+memory), sampling RSS every million records. Reports peak RSS (getrusage) against buffer.memory
+and the RSS growth per million records after a two-million-record warm-up (least-squares slope
+of the samples). Every record must be acknowledged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+from bench._broker import broker
+from bench.e2e import create_topic
+
+MILLION = 1_000_000
+WARM_UP = 2 * MILLION
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def slope(points: list[tuple[float, float]]) -> float:
+    n = len(points)
+    if n < 2:
+        return 0.0
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    return sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points)
+
+
+def run(bootstrap: str, records: int, mode: str, buffer_memory: int) -> dict:
+    import fastprod
+
+    topic = create_topic(bootstrap, 6)
+    value = os.urandom(100)
+    acked = [0]
+
+    def on_delivery(md):
+        acked[0] += 1
+
+    samples = []
+    t0 = time.perf_counter()
+    with fastprod.Producer(bootstrap, buffer_memory=buffer_memory) as p:
+        send = p.send
+        chunk = [value] * 10_000
+        for m in range(records // MILLION):
+            if mode == "batch":
+                for _ in range(MILLION // len(chunk)):
+                    p.send_batch(topic, chunk)
+            elif mode == "callback":
+                for _ in range(MILLION):
+                    send(topic, value).add_callback(on_delivery)
+            else:
+                for _ in range(MILLION):
+                    send(topic, value)
+            samples.append(((m + 1) * MILLION, rss_mb()))
+            print(f"  {(m + 1):>3} M records  RSS {samples[-1][1]:7.1f} MB", file=sys.stderr)
+        p.flush()
+        stats = p.stats()
+    seconds = time.perf_counter() - t0
+    after_warm_up = [(x / MILLION, y) for x, y in samples if x > WARM_UP]
+    return {
+        "mode": mode, "records": records, "delivered": stats["delivered"], "failed": stats["failed"],
+        "seconds": seconds, "buffer_memory_mb": buffer_memory / 2**20,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_samples_mb": [y for _, y in samples],
+        "growth_mb_per_million": slope(after_warm_up),
+        "callbacks": acked[0] if mode == "callback" else None,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bootstrap", default=os.environ.get("FASTPROD_BOOTSTRAP"))
+    ap.add_argument("--local", action="store_true", help="start (and stop) the local broker")
+    ap.add_argument("--records", type=int, default=10 * MILLION)
+    ap.add_argument("--mode", choices=["drop", "batch", "callback"], default="drop")
+    ap.add_argument("--buffer-memory", type=int, default=32 * 2**20)
+    args = ap.parse_args()
+    with broker(args.bootstrap, args.local) as bootstrap:
+        r = run(bootstrap, args.records, args.mode, args.buffer_memory)
+    print(json.dumps(r))
+    ok = r["delivered"] == r["records"] and (r["callbacks"] in (None, r["records"]))
+    print(f"{r['mode']}: {r['delivered']:,}/{r['records']:,} delivered in {r['seconds']:.1f} s; "
+          f"peak RSS {r['peak_rss_mb']:.0f} MB (buffer.memory {r['buffer_memory_mb']:.0f} MB, "
+          f"bound {r['buffer_memory_mb'] + 64:.0f} MB); growth after warm-up "
+          f"{r['growth_mb_per_million']:+.2f} MB per million")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
