@@ -3,9 +3,11 @@
     python -m bench.memory --local [--records 10000000] [--mode drop|batch|callback]
 
 One process sends N records of 100 B (one value object reused, so the workload itself holds no
-memory), sampling RSS every million records. Reports peak RSS (getrusage) against buffer.memory
-and the RSS growth per million records after a two-million-record warm-up (least-squares slope
-of the samples). Every record must be acknowledged.
+memory). After every million records it flushes and samples RSS, so that samples compare like
+with like (nothing queued); growth per million records is the least-squares slope of those
+samples after a two-million-record warm-up. Peak RSS (getrusage) is compared with buffer.memory;
+the baseline is the RSS with the producer created and one record delivered. Every record must be
+acknowledged.
 """
 
 from __future__ import annotations
@@ -49,8 +51,10 @@ def run(bootstrap: str, records: int, mode: str, buffer_memory: int) -> dict:
         acked[0] += 1
 
     samples = []
-    t0 = time.perf_counter()
     with fastprod.Producer(bootstrap, buffer_memory=buffer_memory) as p:
+        p.send(topic, value).get(60)
+        baseline = rss_mb()
+        t0 = time.perf_counter()
         send = p.send
         chunk = [value] * 10_000
         for m in range(records // MILLION):
@@ -63,6 +67,7 @@ def run(bootstrap: str, records: int, mode: str, buffer_memory: int) -> dict:
             else:
                 for _ in range(MILLION):
                     send(topic, value)
+            p.flush()
             samples.append(((m + 1) * MILLION, rss_mb()))
             print(f"  {(m + 1):>3} M records  RSS {samples[-1][1]:7.1f} MB", file=sys.stderr)
         p.flush()
@@ -70,7 +75,8 @@ def run(bootstrap: str, records: int, mode: str, buffer_memory: int) -> dict:
     seconds = time.perf_counter() - t0
     after_warm_up = [(x / MILLION, y) for x, y in samples if x > WARM_UP]
     return {
-        "mode": mode, "records": records, "delivered": stats["delivered"], "failed": stats["failed"],
+        "mode": mode, "records": records, "delivered": stats["delivered"] - 1,
+        "failed": stats["failed"], "baseline_rss_mb": baseline,
         "seconds": seconds, "buffer_memory_mb": buffer_memory / 2**20,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_samples_mb": [y for _, y in samples],
@@ -92,7 +98,7 @@ def main() -> int:
     print(json.dumps(r))
     ok = r["delivered"] == r["records"] and (r["callbacks"] in (None, r["records"]))
     print(f"{r['mode']}: {r['delivered']:,}/{r['records']:,} delivered in {r['seconds']:.1f} s; "
-          f"peak RSS {r['peak_rss_mb']:.0f} MB (buffer.memory {r['buffer_memory_mb']:.0f} MB, "
+          f"peak RSS {r['peak_rss_mb']:.0f} MB (baseline {r['baseline_rss_mb']:.0f} MB, buffer.memory {r['buffer_memory_mb']:.0f} MB, "
           f"bound {r['buffer_memory_mb'] + 64:.0f} MB); growth after warm-up "
           f"{r['growth_mb_per_million']:+.2f} MB per million")
     return 0 if ok else 1

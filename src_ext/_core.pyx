@@ -38,6 +38,9 @@ cdef enum:
     # Waits without the GIL are cut into slices of this length, so Ctrl-C is seen between them.
     WAIT_SLICE_MS = 100
 
+# Bytes charged against buffer.memory per record besides its key, value and headers.
+RECORD_OVERHEAD = FP_RECORD_OVERHEAD
+
 cdef int64_t FOREVER_MS = 10 * 365 * 86400 * <int64_t>1000
 
 

@@ -191,12 +191,14 @@ static size_t fp_drain_ring(fp_engine *e) {
             continue;
         }
         fp_slot *slot = (fp_slot *)(e->ring + (tail & mask));
+        /* Read before the slot is released: a writer waiting for room reuses it at once. */
+        uint64_t next = tail + slot->size;
         if (!(slot->flags & FP_SLOT_PAD)) {
             fp_produce_slot(e, slot);
             if (++n % 256 == 0)
-                fp_release_ring(e, tail + slot->size);
+                fp_release_ring(e, next);
         }
-        tail += slot->size;
+        tail = next;
     }
     fp_release_ring(e, tail);
     return n;
@@ -359,8 +361,8 @@ static const fp_partitions *fp_engine_wait_table(fp_engine *e, fp_topic *t, int 
 static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
                                 int64_t metadata_refresh_ms, char *errstr, size_t errstr_size) {
     fp_engine *e = calloc(1, sizeof(fp_engine));
-    uint64_t capacity = 4096;
-    while (capacity < buffer_memory)
+    uint64_t capacity = FP_RING_MIN;
+    while (capacity < buffer_memory / FP_RING_SHARE)
         capacity *= 2;
     if (e == NULL || (e->ring = malloc(capacity)) == NULL) {
         free(e);

@@ -78,6 +78,8 @@ cdef extern from "partition.h" nogil:
 
 
 cdef extern from "engine.h" nogil:
+    enum:
+        FP_RECORD_OVERHEAD
     ctypedef struct fp_completion:
         void *opaque
         int64_t offset

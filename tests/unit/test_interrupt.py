@@ -10,7 +10,7 @@ import time
 import pytest
 
 import fastprod
-from fastprod import errors
+from fastprod import _core, errors
 
 INTERRUPT_BOUND_S = 0.25  # the documented promise (waits are cut into 100 ms slices)
 
@@ -41,7 +41,7 @@ def interrupted_after(delay: float, blocking) -> float:
         timer.cancel()
 
 
-RECORD_CHARGE = 128 + 100  # fp_record_charge of a keyless 100-byte record
+RECORD_CHARGE = _core.RECORD_OVERHEAD + 100  # the charge of a keyless 100-byte record
 
 
 def fill(p: fastprod.Producer) -> list:

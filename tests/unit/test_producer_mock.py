@@ -9,7 +9,7 @@ import time
 import pytest
 
 import fastprod
-from fastprod import errors
+from fastprod import _core, errors
 from fastprod.records import RecordMetadata, TimestampType
 
 
@@ -233,8 +233,7 @@ def test_unreachable_bootstrap_accepts_up_to_buffer_then_queue_full():
         with pytest.raises(errors.QueueFullError):
             for _ in range(1000):
                 accepted.append(p.send("t1", b"x" * 100))
-        # 128 bytes of per-record overhead + 100 bytes of value
-        assert len(accepted) == 10_000 // 228
+        assert len(accepted) == 10_000 // (_core.RECORD_OVERHEAD + 100)
         for f in accepted:
             exc = f.exception(timeout=30)
             assert isinstance(exc, errors.MsgTimedOutError) and "timed out" in str(exc)
@@ -245,10 +244,10 @@ def test_unreachable_bootstrap_accepts_up_to_buffer_then_queue_full():
 def test_full_buffer_blocks_for_max_block_ms_then_times_out():
     p = _unreachable(buffer_memory=1_000, max_block_ms=300)
     try:
-        p.send("t1", b"x" * 800)
+        p.send("t1", b"x" * 700)
         t0 = time.monotonic()
         with pytest.raises(errors.KafkaTimeoutError, match="max.block.ms"):
-            p.send("t1", b"x" * 800)
+            p.send("t1", b"x" * 700)
         assert time.monotonic() - t0 >= 0.29
     finally:
         p.close(5)
@@ -257,8 +256,8 @@ def test_full_buffer_blocks_for_max_block_ms_then_times_out():
 def test_blocked_send_resumes_when_space_frees():
     p = _unreachable(buffer_memory=1_000, max_block_ms=30_000)
     try:
-        first = p.send("t1", b"x" * 800)
-        second = p.send("t1", b"x" * 800)  # waits until the first times out (1.5 s) and frees space
+        first = p.send("t1", b"x" * 700)
+        second = p.send("t1", b"x" * 700)  # waits until the first times out (1.5 s) and frees space
         # space is released when the delivery report arrives, just before the future resolves
         assert isinstance(first.exception(timeout=10), errors.MsgTimedOutError)
         assert isinstance(second.exception(timeout=30), errors.MsgTimedOutError)
