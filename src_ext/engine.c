@@ -156,6 +156,7 @@ static void fp_produce_slot(fp_engine *e, fp_slot *slot) {
             break;
         }
         /* Retry the same record: order within a partition is send() order. */
+        __atomic_add_fetch(&e->queue_full_retries, 1, __ATOMIC_RELAXED);
         rdk.rd_kafka_poll(e->rk, FP_QUEUE_FULL_POLL_MS);
         fp_publish(e);
     }

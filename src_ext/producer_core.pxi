@@ -507,9 +507,12 @@ cdef class ProducerCore:
 
     def stats(self):
         """Counts since the producer started: records accepted by send() ("sent"), acknowledged
-        ("delivered"), failed for good ("failed"), and bytes now held against buffer.memory."""
+        ("delivered"), failed for good ("failed"), bytes now held against buffer.memory, and how
+        often librdkafka's own queue was full so a record had to be retried in order
+        ("queue_full_retries"; only with queue.buffering.max.* set below buffer.memory)."""
         return {"sent": self._sent, "delivered": self._delivered, "failed": self._failed,
-                "buffered_bytes": self._held_bytes()}
+                "buffered_bytes": self._held_bytes(),
+                "queue_full_retries": self._engine.queue_full_retries if self._engine != NULL else 0}
 
     def _held_bytes(self):
         """Bytes charged against buffer.memory right now (for tests)."""

@@ -94,6 +94,8 @@ typedef struct fp_engine {
     int64_t stop_deadline_ms;
     int drain_finished;
 
+    uint64_t queue_full_retries; /* librdkafka refused a record as QUEUE_FULL (atomic, stats) */
+
     /* Owned by the drain thread alone: delivery reports collected during one rd_kafka_poll. */
     fp_completions local;
     size_t local_released;

@@ -96,6 +96,7 @@ cdef extern from "engine.h" nogil:
     ctypedef struct fp_engine:
         rd_kafka_t *rk
         size_t held_bytes
+        uint64_t queue_full_retries
 
     size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_bytes)
     size_t fp_headers_bytes(rd_kafka_headers_t *hdrs)

@@ -24,3 +24,21 @@ def test_full_ring_wraps_without_losing_or_corrupting_records(bootstrap):
     for p in range(partitions):
         in_log = [c.value for c in sorted(consumed, key=lambda c: c.offset) if c.partition == p]
         assert in_log == values[p::partitions], f"partition {p} differs"
+
+
+def test_order_holds_across_librdkafka_queue_full_retries(bootstrap):
+    partitions, n = 3, 60_000
+    topic = create_topic(bootstrap, unique_topic("qfull"), partitions)
+    values = [b"%08d" % i for i in range(n)]
+    # librdkafka's own queue far below buffer.memory: records wait in the ring and are retried
+    with fastprod.Producer(bootstrap, config={"queue.buffering.max.messages": 500}) as producer:
+        futures = [producer.send(topic, v, key=b"k%d" % (i % 50)) for i, v in enumerate(values)]
+        producer.flush(120)
+        retries = producer.stats()["queue_full_retries"]
+    assert retries > 0, "the test did not make librdkafka's queue overflow"
+    assert all(f.succeeded() for f in futures)
+    consumed = consume(bootstrap, topic, partitions, n, timeout_s=120)
+    assert len(consumed) == n
+    for p in range(partitions):
+        in_log = [c.value for c in sorted(consumed, key=lambda c: c.offset) if c.partition == p]
+        assert in_log == sorted(in_log), f"partition {p} is not in send() order"
