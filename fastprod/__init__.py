@@ -19,7 +19,7 @@ from fastprod.errors import (
     SerializationError,
 )
 from fastprod.producer import Producer
-from fastprod.records import RecordMetadata, TimestampType
+from fastprod.records import ProducerRecord, RecordMetadata, TimestampType
 
 __all__ = [
     "BatchResult",
@@ -32,6 +32,7 @@ __all__ = [
     "Producer",
     "ProducerClosedError",
     "ProducerForkedError",
+    "ProducerRecord",
     "QueueFullError",
     "RecordMetadata",
     "SerializationError",

@@ -1,9 +1,9 @@
 # Stub of the compiled module (src_ext/_core.pyx); kept in step with it by mypy.stubtest.
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar, final
+from typing import Any, TypeVar, final, overload
 
 from fastprod.errors import KafkaError
-from fastprod.records import RecordMetadata
+from fastprod.records import ProducerRecord, RecordMetadata
 
 _F = TypeVar("_F", bound=DeliveryFuture)
 
@@ -40,7 +40,7 @@ class DeliveryFuture:
 @final
 class BatchResult:
     @property
-    def topic(self) -> str: ...
+    def topic(self) -> str | None: ...
     @property
     def sent(self) -> int: ...
     @property
@@ -62,16 +62,22 @@ _Partitioner = Callable[[bytes | None, tuple[int, ...], tuple[int, ...]], int]
 class ProducerCore:
     def __init__(self, *args: Any, **kwargs: Any) -> None: ...
     def _start(self, properties: list[tuple[str, str]], buffer_memory: int, max_block_ms: int,
-               key_serializer: Callable[[Any], Any] | None = None,
-               value_serializer: Callable[[Any], Any] | None = None,
+               key_serializer: object = None, value_serializer: object = None,
                partitioner: int | _Partitioner = 0, batch_size: int = 1000000,
                metadata_refresh_ms: int = 300000) -> None: ...
+    @overload
     def send(self, topic: str, value: Any = None, key: Any = None, partition: int | None = None,
              timestamp_ms: int | None = None, headers: _Headers | None = None) -> DeliveryFuture: ...
-    def send_batch(self, topic: str, values: Iterable[Any], keys: Iterable[Any] | None = None,
-                   partitions: int | Iterable[int | None] | None = None,
-                   timestamps_ms: Iterable[int | None] | None = None,
-                   headers: Iterable[_Headers | None] | None = None) -> BatchResult: ...
+    @overload
+    def send(self, topic: ProducerRecord) -> DeliveryFuture: ...
+    @overload
+    def send_batch(self, topic: str, values: Sequence[Any] | None = None, keys: Sequence[Any] | None = None,
+                   partitions: int | Sequence[int | None] | None = None,
+                   timestamps_ms: Sequence[int | None] | None = None,
+                   headers: Sequence[_Headers | None] | None = None, *,
+                   key_field: str | None = None) -> BatchResult: ...
+    @overload
+    def send_batch(self, topic: Sequence[ProducerRecord]) -> BatchResult: ...
     def partitions_for(self, topic: str) -> set[int]: ...
     def flush(self, timeout: float | None = None) -> None: ...
     def _close(self, timeout: float | None = None) -> None: ...

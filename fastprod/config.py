@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fastprod import serializers
 from fastprod.errors import ConfigError
 
 # kafka-python keyword → dotted property name.
@@ -93,8 +94,8 @@ class ProducerConfig:
     properties: list[tuple[str, str]]
     buffer_memory: int
     max_block_ms: int
-    key_serializer: Callable[[Any], Any] | None
-    value_serializer: Callable[[Any], Any] | None
+    key_serializer: object  # see fastprod.serializers.resolve
+    value_serializer: object
     partitioner: int | Callable[..., int]
     batch_size: int
     metadata_refresh_ms: int
@@ -129,14 +130,6 @@ def _non_negative_int(name: str, value: object) -> int:
     return number
 
 
-def _serializer(name: str, value: object) -> Callable[[Any], Any] | None:
-    if value is None or value in ("bytes", "str"):
-        return None  # bytes and str are taken as they are
-    if callable(value):
-        return value  # type: ignore[return-value]
-    raise ConfigError(f"{name!r} must be None, 'bytes', 'str' or a callable, not {value!r}")
-
-
 def resolve(keywords: Mapping[str, object], config: Mapping[str, object] | None) -> ProducerConfig:
     """Merge keyword arguments and the config dict into one validated ProducerConfig."""
     merged: dict[str, object] = {}
@@ -164,8 +157,8 @@ def resolve(keywords: Mapping[str, object], config: Mapping[str, object] | None)
     if buffer_memory == 0:
         raise ConfigError("'buffer.memory' must be > 0")
     max_block_ms = _non_negative_int("max.block.ms", merged.pop("max.block.ms", MAX_BLOCK_MS_DEFAULT))
-    key_serializer = _serializer("key_serializer", merged.pop("key.serializer", None))
-    value_serializer = _serializer("value_serializer", merged.pop("value.serializer", None))
+    key_serializer = serializers.resolve("key_serializer", merged.pop("key.serializer", None))
+    value_serializer = serializers.resolve("value_serializer", merged.pop("value.serializer", None))
     partitioner = _partitioner(merged)
     batch_size = _non_negative_int("batch.size", merged.get("batch.size", BATCH_SIZE_DEFAULT))
     metadata_refresh_ms = _non_negative_int(

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastprod import _core
 from fastprod.config import resolve
+from fastprod.serializers import Serializer
 
 # At interpreter exit, pending records of producers never closed get this long to be delivered.
 EXIT_CLOSE_TIMEOUT_S = 30.0
@@ -26,7 +27,12 @@ class Producer(_core.ProducerCore):
     bootstrap_servers:
         ``"host:port"`` or a list of them.
     key_serializer, value_serializer:
-        None (bytes or str are sent as they are, str as UTF-8) or a callable ``obj -> bytes``.
+        None (bytes-like or str are sent as they are, str as UTF-8), a name (``"bytes"``,
+        ``"str"``, ``"json"``, ``"msgpack"``), a :mod:`fastprod.serializers` object
+        (``JsonSerializer()``, ``MsgpackSerializer()``, ``StructSerializer(MyStruct)``,
+        ``AvroSerializer(schema, schema_id=...)``), an object with
+        ``serialize(topic, headers, obj)``, or a callable ``obj -> bytes``. None values are
+        never serialized (they stay null).
     partitioner:
         ``"murmur2"`` (default): a keyed record goes where the Java client puts it,
         ``(murmur2(key) & 0x7fffffff) % partitions``; keyless records stay on one available
@@ -56,8 +62,8 @@ class Producer(_core.ProducerCore):
 
     def __init__(self, bootstrap_servers: str | list[str] | None = None, *,
                  config: Mapping[str, object] | None = None,
-                 key_serializer: Callable[[Any], Any] | str | None = None,
-                 value_serializer: Callable[[Any], Any] | str | None = None,
+                 key_serializer: Callable[[Any], Any] | Serializer[Any] | str | None = None,
+                 value_serializer: Callable[[Any], Any] | Serializer[Any] | str | None = None,
                  partitioner: str | Callable[[bytes | None, tuple[int, ...], tuple[int, ...]], int]
                  | None = None, **settings: object) -> None:
         keywords: dict[str, object] = dict(settings)

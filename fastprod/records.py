@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import msgspec
 
 from fastprod.errors import InvalidTopicError
 
@@ -27,6 +29,20 @@ class RecordMetadata(NamedTuple):
     timestamp_type: TimestampType
     serialized_key_size: int    #: -1 for a null key
     serialized_value_size: int  #: -1 for a null value
+
+
+class ProducerRecord(msgspec.Struct):
+    """One record to send: ``producer.send(record)`` or ``producer.send_batch(records)``.
+
+    Fields are send()'s arguments; ``value`` and ``key`` go through the producer's serializers.
+    """
+
+    topic: str
+    value: Any = None
+    key: Any = None
+    partition: int | None = None
+    timestamp_ms: int | None = None
+    headers: list[tuple[str, bytes | str | None]] | dict[str, bytes | str | None] | None = None
 
 
 _MAX_TOPIC_LENGTH = 249

@@ -2,12 +2,12 @@
 """fastprod._core: the compiled record path of fastprod (see fastprod.Producer for the API)."""
 
 cimport cython
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport Py_INCREF, Py_DECREF, PyObject
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
-from libc.stdint cimport int32_t, int64_t, uint64_t, INT32_MAX
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t, INT32_MAX
 from libc.stdlib cimport free, malloc
 from libc.string cimport memchr
 from cpython.sequence cimport PySequence_Fast, PySequence_Fast_GET_ITEM, PySequence_Fast_GET_SIZE
@@ -29,8 +29,8 @@ import threading
 import time
 
 from fastprod import errors as _errors
-from fastprod.records import (RecordMetadata as _RecordMetadata, TimestampType as _TimestampType,
-                              check_topic_name as _check_topic_name)
+from fastprod.records import (ProducerRecord as _ProducerRecord, RecordMetadata as _RecordMetadata,
+                              TimestampType as _TimestampType, check_topic_name as _check_topic_name)
 
 _log = logging.getLogger("fastprod")
 
@@ -126,6 +126,8 @@ cdef object _kafka_error(int code):
 # Whether a future or batch given to ProducerCore._wait_resolved has resolved.
 ctypedef bint (*_resolved_check)(object)
 
+include "serialize.pxi"
 include "future.pxi"
 include "batch.pxi"
 include "producer_core.pxi"
+include "send_batch.pxi"

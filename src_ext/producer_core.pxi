@@ -15,7 +15,7 @@ cdef enum:
 
 
 cdef inline int _view(object obj, Py_buffer *view, const char **data, Py_ssize_t *size,
-                      str what) except -1:
+                      str what, str topic) except -1:
     """Points data/size at obj's bytes; size -1 for None. view is filled only for buffer objects."""
     if obj is None:
         data[0] = NULL
@@ -31,7 +31,9 @@ cdef inline int _view(object obj, Py_buffer *view, const char **data, Py_ssize_t
         size[0] = view.len
         return 1
     else:
-        raise _errors.SerializationError(f"{what} must be bytes, str or None, not {type(obj).__name__}")
+        raise _errors.SerializationError(
+            f"the {what} of a record to {topic!r} must be bytes, str or None (or a serializer "
+            f"must make it so), not {type(obj).__name__}")
     return 0
 
 
@@ -43,8 +45,8 @@ cdef class ProducerCore:
     cdef size_t _buffer_memory
     cdef bint _closed
     cdef bint _forked
-    cdef object _key_serializer
-    cdef object _value_serializer
+    cdef _Encoding _key_encoding
+    cdef _Encoding _value_encoding
     cdef fp_partitioner _partitioner
     cdef object _partitioner_fn
     cdef int64_t _batch_size
@@ -80,8 +82,8 @@ cdef class ProducerCore:
                     f"invalid value for {name!r}: {errstr.decode('utf-8', 'replace')}")
         self._buffer_memory = buffer_memory
         self._max_block_ms = max_block_ms
-        self._key_serializer = key_serializer
-        self._value_serializer = value_serializer
+        self._key_encoding = _Encoding.of(key_serializer, "key")
+        self._value_encoding = _Encoding.of(value_serializer, "value")
         self._batch_size = batch_size
         if callable(partitioner):
             self._partitioner = FP_PARTITIONER_CALLER
@@ -134,7 +136,7 @@ cdef class ProducerCore:
         self._topics[topic] = <size_t>t
         return t
 
-    cdef int32_t _partition(self, str topic, fp_topic *t, object partition, object key,
+    cdef int32_t _partition(self, str topic, fp_topic *t, object partition,
                             const char *key_data, Py_ssize_t key_len, size_t record_bytes) except -2:
         """The record's partition, chosen here so that it follows send() order and the
         partitioner's rules; RDK_PARTITION_UA leaves it to librdkafka."""
@@ -158,7 +160,7 @@ cdef class ProducerCore:
                 return RDK_PARTITION_UA
             table = self._await_table(topic, t, -1)
         if self._partitioner == FP_PARTITIONER_CALLER:
-            return self._call_partitioner(topic, table, key)
+            return self._call_partitioner(topic, table, key_data, key_len)
         return fp_choose_partition(t, table, self._partitioner, key_data, key_len, record_bytes,
                                    self._batch_size)
 
@@ -197,15 +199,15 @@ cdef class ProducerCore:
             f"partition {partition} of topic {topic!r} does not exist (the topic has "
             f"{table.count} partitions)")
 
-    cdef int32_t _call_partitioner(self, str topic, const fp_partitions *table, object key) except -2:
+    cdef int32_t _call_partitioner(self, str topic, const fp_partitions *table,
+                                   const char *key_data, Py_ssize_t key_len) except -2:
         cdef int32_t i
         cached = self._partition_tuples.get(topic)
         if cached is None or cached[0] != <size_t>table:
             cached = (<size_t>table, tuple(range(table.count)),
                       tuple([table.available[i] for i in range(table.available_count)]))
             self._partition_tuples[topic] = cached
-        if key is not None and type(key) is not bytes:
-            key = key.encode() if isinstance(key, str) else bytes(key)
+        key = None if key_len < 0 else PyBytes_FromStringAndSize(key_data, key_len)
         chosen = self._partitioner_fn(key, cached[1], cached[2])
         if not isinstance(chosen, int) or isinstance(chosen, bool) or not 0 <= chosen < table.count:
             raise ValueError(f"the partitioner returned {chosen!r} for topic {topic!r}, which has "
@@ -226,7 +228,15 @@ cdef class ProducerCore:
         cdef fp_topic *t
         self._check_usable()
         if type(topic) is not str:
-            raise TypeError(f"topic must be str, not {type(topic).__name__}")
+            if not isinstance(topic, _ProducerRecord):
+                raise TypeError(f"topic must be str or a ProducerRecord, not {type(topic).__name__}")
+            if not (value is key is partition is timestamp_ms is headers is None):
+                raise TypeError("send(record) takes no other arguments: they are the record's fields")
+            record = topic
+            topic, value, key = record.topic, record.value, record.key
+            partition, timestamp_ms, headers = record.partition, record.timestamp_ms, record.headers
+            if type(topic) is not str:
+                raise TypeError(f"record.topic must be str, not {type(topic).__name__}")
         t = self._topic(<str>topic)
         future = DeliveryFuture.__new__(DeliveryFuture)
         future._producer = self
@@ -243,14 +253,42 @@ cdef class ProducerCore:
     cdef int _queue(self, str topic, fp_topic *t, object value, object key, object partition,
                     object timestamp_ms, object headers, void *opaque,
                     Py_ssize_t *sizes) except -1:
-        """Validates, serializes and partitions one record and writes it into the ring with
-        opaque; sizes gets the serialized key and value sizes (-1: null). Nothing is queued when
-        it raises."""
+        """Serializes one record and queues it with opaque (see _queue_bytes); sizes gets the
+        serialized key and value sizes (-1: null). Nothing is queued when it raises."""
         cdef Py_buffer kview, vview
         cdef const char *kdata
         cdef const char *vdata
         cdef Py_ssize_t klen, vlen
         cdef int kheld = 0, vheld = 0
+        cdef list header_list = None
+        if self._key_encoding.wants_headers() or self._value_encoding.wants_headers():
+            # kafka-python's Serializer.serialize(topic, headers, obj) may add headers
+            header_list = [] if headers is None else list(
+                (<dict>headers).items() if isinstance(headers, dict) else headers)
+            headers = header_list if header_list else None
+        key = self._key_encoding.encode(topic, key, header_list)
+        value = self._value_encoding.encode(topic, value, header_list)
+        if header_list:
+            headers = header_list
+        kheld = _view(key, &kview, &kdata, &klen, "key", topic)
+        try:
+            vheld = _view(value, &vview, &vdata, &vlen, "value", topic)
+            self._queue_bytes(topic, t, kdata, klen, vdata, vlen, partition, timestamp_ms,
+                              headers, opaque)
+            sizes[0] = klen
+            sizes[1] = vlen
+            return 0
+        finally:
+            if kheld:
+                PyBuffer_Release(&kview)
+            if vheld:
+                PyBuffer_Release(&vview)
+
+    cdef int _queue_bytes(self, str topic, fp_topic *t, const char *kdata, Py_ssize_t klen,
+                          const char *vdata, Py_ssize_t vlen, object partition,
+                          object timestamp_ms, object headers, void *opaque) except -1:
+        """Validates, partitions and writes one serialized record (lengths -1: null) into the
+        ring with opaque. Nothing is queued when it raises."""
         cdef int32_t part
         cdef int64_t ts
         cdef rd_kafka_headers_t *hdrs = NULL
@@ -263,31 +301,19 @@ cdef class ProducerCore:
             if timestamp_ms < 0:
                 raise ValueError(f"timestamp_ms must be >= 0, not {timestamp_ms}")
             ts = timestamp_ms
-        if self._key_serializer is not None and key is not None:
-            key = self._key_serializer(key)
-        if self._value_serializer is not None and value is not None:
-            value = self._value_serializer(value)
-        kheld = _view(key, &kview, &kdata, &klen, "key")
+        part = self._partition(topic, t, partition, kdata, klen,
+                               (klen if klen > 0 else 0) + (vlen if vlen > 0 else 0))
+        if headers is not None:
+            hdrs = _build_headers(headers, topic)
         try:
-            vheld = _view(value, &vview, &vdata, &vlen, "value")
-            part = self._partition(topic, t, partition, key, kdata, klen,
-                                   (klen if klen > 0 else 0) + (vlen if vlen > 0 else 0))
-            if headers is not None:
-                hdrs = _build_headers(headers)
             charge = fp_record_charge(klen if klen > 0 else 0, vlen if vlen > 0 else 0,
                                       fp_headers_bytes(hdrs))
             self._enqueue(charge, topic, t.rkt, part, ts, kdata, klen, vdata, vlen, hdrs, opaque)
             hdrs = NULL  # the ring owns them now
-            sizes[0] = klen
-            sizes[1] = vlen
             return 0
         finally:
             if hdrs != NULL:
                 rdk.rd_kafka_headers_destroy(hdrs)
-            if kheld:
-                PyBuffer_Release(&kview)
-            if vheld:
-                PyBuffer_Release(&vview)
 
     cdef int _enqueue(self, size_t charge, str topic, rd_kafka_topic_t *rkt, int32_t partition,
                       int64_t timestamp_ms, const char *key, Py_ssize_t key_len,
@@ -339,62 +365,25 @@ cdef class ProducerCore:
                 fp_engine_unreserve(engine, charge)
             raise
 
-    def send_batch(self, topic, values, keys=None, partitions=None, timestamps_ms=None,
-                   headers=None):
+    def send_batch(self, topic, values=None, keys=None, partitions=None, timestamps_ms=None,
+                   headers=None, *, key_field=None):
         """Queue one record per item of ``values`` to ``topic`` in one compiled loop; returns a
         :class:`BatchResult` (counts, ``wait(timeout)``, ``failures`` by index) instead of one
         future per record.
 
-        ``keys``, ``timestamps_ms`` and ``headers`` are None or sequences as long as ``values``;
-        ``partitions`` is None, one partition for every record, or such a sequence. Items follow
-        send()'s rules, and records are placed, ordered and bounded by buffer.memory exactly as
-        with send(). A record that send() would reject stops the loop: the exception names its
-        index and carries the records queued before it as ``exc.batch_result``.
+        ``values``: a sequence of values (serialized like send()'s), a pyarrow Array or
+        ChunkedArray of binary or string (read from Arrow's buffers, no Python object per record),
+        or, with ``key_field``, a sequence of dicts whose ``key_field`` item is each record's key.
+        ``send_batch(records)`` takes a sequence of :class:`ProducerRecord` instead.
+        ``keys`` (a sequence or Arrow array), ``timestamps_ms`` and ``headers`` are None or as
+        long as ``values``; ``partitions`` is None, one partition for all, or a sequence.
+        Records are placed, ordered and bounded by buffer.memory exactly as with send(). A record
+        send() would reject stops the loop: the exception's note names its index and
+        ``exc.batch_result`` holds the records queued before it.
         """
-        cdef Py_ssize_t n, i = 0
-        cdef Py_ssize_t sizes[2]
-        cdef object vseq, kseq = None, pseq = None, tseq = None, hseq = None
-        cdef object part_obj = None
-        cdef fp_topic *t
-        cdef BatchResult result
         self._check_usable()
-        if type(topic) is not str:
-            raise TypeError(f"topic must be str, not {type(topic).__name__}")
-        t = self._topic(<str>topic)
-        vseq = _batch_column(values, "values", -1)
-        n = PySequence_Fast_GET_SIZE(vseq)
-        if keys is not None:
-            kseq = _batch_column(keys, "keys", n)
-        if isinstance(partitions, int):
-            part_obj = partitions
-        elif partitions is not None:
-            pseq = _batch_column(partitions, "partitions", n)
-        if timestamps_ms is not None:
-            tseq = _batch_column(timestamps_ms, "timestamps_ms", n)
-        if headers is not None:
-            hseq = _batch_column(headers, "headers", n)
-        result = BatchResult.__new__(BatchResult)
-        result._open(self, topic, n)
-        try:
-            for i in range(n):
-                if pseq is not None:
-                    part_obj = <object>PySequence_Fast_GET_ITEM(pseq, i)
-                self._queue(topic, t, <object>PySequence_Fast_GET_ITEM(vseq, i),
-                            None if kseq is None else <object>PySequence_Fast_GET_ITEM(kseq, i),
-                            part_obj,
-                            None if tseq is None else <object>PySequence_Fast_GET_ITEM(tseq, i),
-                            None if hseq is None else <object>PySequence_Fast_GET_ITEM(hseq, i),
-                            result._next_opaque(), sizes)
-                result._sent += 1
-                self._sent += 1
-        except BaseException as exc:
-            exc.add_note(f"send_batch: record {i} was not queued; records 0..{i - 1} were "
-                         "(their outcome is this exception's batch_result)")
-            exc.batch_result = result
-            raise
-        finally:
-            result._seal()
-        return result
+        return _send_batch(self, topic, values, keys, partitions, timestamps_ms, headers,
+                           key_field)
 
     cdef int _wait_resolved(self, object waiter, _resolved_check resolved, timeout,
                             str what) except -1:
@@ -571,7 +560,7 @@ cdef class ProducerCore:
             free(batch.items)
 
 
-cdef rd_kafka_headers_t *_build_headers(object headers) except NULL:
+cdef rd_kafka_headers_t *_build_headers(object headers, str topic) except NULL:
     """Headers from a list of (str, bytes|str|None) pairs or a dict of them."""
     cdef rd_kafka_headers_t *hdrs
     cdef Py_buffer view
@@ -597,7 +586,7 @@ cdef rd_kafka_headers_t *_build_headers(object headers) except NULL:
             name_data = PyUnicode_AsUTF8AndSize(name, &name_size)
             if name_size == 0 or memchr(name_data, 0, name_size) != NULL:
                 raise ValueError(f"header name must be non-empty and free of NUL, not {name!r}")
-            held = _view(value, &view, &data, &size, f"header {name!r} value")
+            held = _view(value, &view, &data, &size, f"header {name!r}", topic)
             try:
                 rdk.rd_kafka_header_add(hdrs, name_data, name_size, data, size)
             finally:
@@ -607,17 +596,3 @@ cdef rd_kafka_headers_t *_build_headers(object headers) except NULL:
         rdk.rd_kafka_headers_destroy(hdrs)
         raise
     return hdrs
-
-
-cdef object _batch_column(object items, str name, Py_ssize_t n):
-    """items as a fast sequence (a list or tuple) of n items (n -1: any length)."""
-    if isinstance(items, (str, bytes, bytearray, memoryview, dict)):
-        raise TypeError(f"send_batch {name} must be a sequence with one item per record, "
-                        f"not {type(items).__name__}")
-    try:
-        column = PySequence_Fast(items, b"not a sequence")
-    except TypeError:
-        raise TypeError(f"send_batch {name} must be a sequence, not {type(items).__name__}") from None
-    if n >= 0 and PySequence_Fast_GET_SIZE(column) != n:
-        raise ValueError(f"send_batch got {n} values but {PySequence_Fast_GET_SIZE(column)} {name}")
-    return column

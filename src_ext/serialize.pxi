@@ -1,0 +1,76 @@
+# The key and value encodings of the compiled send path. Included into _core.pyx.
+#
+# One per producer for keys and one for values, chosen once from the configured serializer, so
+# send() pays a C switch instead of Python dispatch: built-in msgspec serializers encode into a
+# bytearray reused for every record (no bytes object per record; the ring copies it at once).
+
+from fastprod import serializers as _serializers
+
+cdef enum:
+    ENC_AS_IS = 0    # bytes, str (UTF-8), bytearray, memoryview, as _view takes them
+    ENC_CHECKED = 1  # as is, after a type check (StrSerializer, BytesSerializer)
+    ENC_INTO = 2     # serializer.encode_into(obj, reused bytearray)
+    ENC_OBJECT = 3   # serializer.serialize(topic, headers, obj)
+    ENC_CALL = 4     # serializer(obj)
+
+
+@cython.final
+cdef class _Encoding:
+    cdef int kind
+    cdef object fn
+    cdef object accepts
+    cdef bytearray buffer
+    cdef str what  # "key" or "value", for error messages
+
+    @staticmethod
+    cdef _Encoding of(object serializer, str what):
+        cdef _Encoding enc = _Encoding.__new__(_Encoding)
+        enc.what = what
+        enc.kind = ENC_AS_IS
+        if serializer is None:
+            return enc
+        enc.accepts = getattr(serializer, "accepts", None)
+        if type(serializer) in (_serializers.StrSerializer, _serializers.BytesSerializer):
+            enc.kind = ENC_CHECKED
+        elif getattr(serializer, "encode_into", None) is not None:
+            enc.kind = ENC_INTO
+            enc.fn = serializer.encode_into
+            enc.buffer = bytearray(256)
+        elif callable(getattr(serializer, "serialize", None)):
+            enc.kind = ENC_OBJECT
+            enc.fn = serializer.serialize
+        else:
+            enc.kind = ENC_CALL
+            enc.fn = serializer
+        return enc
+
+    cdef inline bint wants_headers(self):
+        return self.kind == ENC_OBJECT
+
+    cdef object encode(self, str topic, object obj, list headers):
+        """obj as something _view takes; None stays None (a null is never serialized)."""
+        if obj is None or self.kind == ENC_AS_IS:
+            return obj
+        if self.accepts is not None and not isinstance(obj, self.accepts):
+            raise _errors.SerializationError(
+                f"cannot serialize the {self.what} of a record to {topic!r}: "
+                f"{type(obj).__name__} is not {_type_names(self.accepts)}")
+        if self.kind == ENC_CHECKED:
+            return obj
+        try:
+            if self.kind == ENC_INTO:
+                self.fn(obj, self.buffer)
+                return self.buffer
+            if self.kind == ENC_OBJECT:
+                return self.fn(topic, headers, obj)
+            return self.fn(obj)
+        except Exception as exc:
+            raise _errors.SerializationError(
+                f"cannot serialize the {self.what} of a record to {topic!r} "
+                f"({type(obj).__name__}): {exc}") from exc
+
+
+cdef str _type_names(object accepts):
+    if isinstance(accepts, tuple):
+        return " or ".join([t.__name__ for t in accepts])
+    return accepts.__name__
