@@ -15,6 +15,8 @@ import sys
 import time
 from collections.abc import Callable
 
+from bench import records
+
 # What a scenario hands a client: topic, values, keys (or None).
 Workload = tuple[str, list[bytes], list[bytes] | None]
 
@@ -134,6 +136,14 @@ def _confluent(bootstrap: str, callback: bool, batch: bool) -> Callable[[Workloa
 _marks: dict[str, float] = {}
 
 
+class _Marks:
+    """The timing marks, for clients defined in other modules."""
+
+    start = staticmethod(lambda: _start())
+    enqueued = staticmethod(lambda: _enqueued())
+    end = staticmethod(lambda: _end())
+
+
 def _start() -> None:
     _marks["cpu0"] = time.process_time()
     _marks["t0"] = time.perf_counter()
@@ -148,6 +158,18 @@ def _end() -> None:
     _marks["t1"] = time.perf_counter()
 
 
+# Clients of the records workload (bench/records.py): 10-field dicts, serialized per format.
+RECORD_CLIENTS: dict[str, Callable[[str], Callable[[Workload], int]]] = {
+    f"{client}-{fmt}": make
+    for fmt in ("json", "msgpack", "avro")
+    for client, make in (
+        ("fastprod", lambda b, f=fmt: records.fastprod_rows(b, f, False, _Marks)),
+        ("fastprod-batch", lambda b, f=fmt: records.fastprod_rows(b, f, True, _Marks)),
+        ("confluent-cb", lambda b, f=fmt: records.confluent_rows(b, f, _Marks)),
+        ("kafka-python", lambda b, f=fmt: records.kafka_python_rows(b, f, _Marks)),
+    )
+}
+
 CLIENTS: dict[str, Callable[[str], Callable[[Workload], int]]] = {
     "fastprod": lambda b: _fastprod(b, "futures"),
     "fastprod-drop": lambda b: _fastprod(b, "drop"),
@@ -156,6 +178,7 @@ CLIENTS: dict[str, Callable[[str], Callable[[Workload], int]]] = {
     "confluent": lambda b: _confluent(b, callback=False, batch=False),
     "confluent-cb": lambda b: _confluent(b, callback=True, batch=False),
     "confluent-batch": lambda b: _confluent(b, callback=False, batch=True),
+    **RECORD_CLIENTS,
 }
 
 
@@ -169,8 +192,11 @@ def main() -> int:
     ap.add_argument("--keyed", action="store_true")
     args = ap.parse_args()
     # Distinct values, built before timing, as a real job would already hold its data.
-    values = [os.urandom(args.size) for _ in range(args.records)]
-    keys = [b"key-%d" % i for i in range(args.records)] if args.keyed else None
+    if args.client in RECORD_CLIENTS:
+        values, keys = records.make_rows(args.records), None
+    else:
+        values = [os.urandom(args.size) for _ in range(args.records)]
+        keys = [b"key-%d" % i for i in range(args.records)] if args.keyed else None
     delivered = CLIENTS[args.client](args.bootstrap)((args.topic, values, keys))
     cpu = _marks["cpu1"] - _marks["cpu0"]
     print(json.dumps({

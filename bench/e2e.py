@@ -30,6 +30,11 @@ SCENARIOS = {
     "keyless": (100, False, ["fastprod-drop", "confluent", "native"]),
     "keyed-futures": (100, True, ["fastprod", "fastprod-cb", "confluent", "confluent-cb", "native"]),
     "batch": (100, False, ["fastprod-batch", "confluent-batch", "native"]),
+    # 10-field dicts (~200 B as JSON; bench/records.py), keyed by a string field
+    "json": (200, False, ["fastprod-json", "fastprod-batch-json", "confluent-cb-json",
+                          "kafka-python-json"]),
+    "msgpack": (160, False, ["fastprod-msgpack", "fastprod-batch-msgpack", "confluent-cb-msgpack"]),
+    "avro": (110, False, ["fastprod-avro", "fastprod-batch-avro", "confluent-cb-avro"]),
 }
 
 

@@ -30,11 +30,13 @@ class Serializer(Generic[T]):
     """Base of fastprod's serializers: ``serialize(topic, headers, obj) -> bytes``.
 
     The producer takes a faster route when ``encode_into`` is set: ``encode_into(obj, buffer)``
-    writes the encoding into a reused bytearray. ``accepts`` (a type or tuple of types, or None
-    for any) is checked before encoding.
+    writes the encoding into a reused bytearray; or when ``encode`` is set: ``encode(obj)``
+    returns the bytes, for serializers that never add headers. ``accepts`` (a type or tuple of
+    types, or None for any) is checked before encoding.
     """
 
     encode_into: Callable[[Any, bytearray], None] | None = None
+    encode: Callable[[Any], bytes] | None = None
     accepts: type | tuple[type, ...] | None = None
 
     def serialize(self, topic: str, headers: HeaderList | None, obj: T) -> bytes:
@@ -128,8 +130,12 @@ class AvroSerializer(Serializer[Any]):
         self._prefix = b"" if schema_id is None else b"\0" + schema_id.to_bytes(4, "big")
         self._write = fastavro.schemaless_writer
         self._buffer = io.BytesIO()
+        self.encode = self._encode
 
     def serialize(self, topic: str, headers: HeaderList | None, obj: Any) -> bytes:
+        return self._encode(obj)
+
+    def _encode(self, obj: Any) -> bytes:
         out = self._buffer
         out.seek(0)
         out.truncate()

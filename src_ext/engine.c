@@ -12,6 +12,11 @@
 /* While librdkafka's own queue is full, how long to serve delivery reports before retrying. */
 #define FP_QUEUE_FULL_POLL_MS 10
 #define FP_COMPLETIONS_MIN 1024
+/* With an empty ring the drain thread first naps (nap_ms polls that writers do not cut short),
+ * so records arriving every few microseconds cost one wake-up per nap instead of one futex
+ * wake-up per record (perf: 12 % of a send() loop's time at 8 µs per record); after this many
+ * empty naps it sleeps until a writer wakes it. */
+#define FP_NAPS_BEFORE_SLEEP 10
 /* Metadata: a topic without a table (or whose table a send() doubts) is asked about again after
  * FP_METADATA_SOON_MS; one with a leaderless partition or an error after FP_METADATA_DEGRADED_MS.
  * Each request waits at most FP_METADATA_TIMEOUT_MS, which bounds how long close() can wait for
@@ -226,10 +231,12 @@ static void fp_drain_finish(fp_engine *e, int64_t deadline_ms) {
 static void *fp_drain_main(void *arg) {
     fp_engine *e = arg;
     pthread_setname_np(pthread_self(), "fastprod-drain");
+    int naps = 0;
     for (;;) {
         if (fp_drain_ring(e) > 0) {
             rdk.rd_kafka_poll(e->rk, 0);
             fp_publish(e);
+            naps = 0;
             continue;
         }
         pthread_mutex_lock(&e->lock);
@@ -240,6 +247,12 @@ static void *fp_drain_main(void *arg) {
             fp_drain_ring(e);
             break;
         }
+        if (naps < FP_NAPS_BEFORE_SLEEP && e->nap_ms > 0) {
+            naps++;
+            rdk.rd_kafka_poll(e->rk, e->nap_ms);
+            fp_publish(e);
+            continue;
+        }
         /* Announce the sleep, then look once more: a writer publishes head, then reads this
          * flag (both seq_cst), so either it sees the flag and yields, or we see its record. */
         __atomic_store_n(&e->drain_sleeping, 1, __ATOMIC_SEQ_CST);
@@ -247,6 +260,7 @@ static void *fp_drain_main(void *arg) {
             rdk.rd_kafka_poll(e->rk, FP_IDLE_POLL_MS);
         __atomic_store_n(&e->drain_sleeping, 0, __ATOMIC_SEQ_CST);
         fp_publish(e);
+        naps = 0;
     }
     fp_drain_finish(e, e->stop_deadline_ms);
     pthread_mutex_lock(&e->lock);
@@ -360,7 +374,8 @@ static const fp_partitions *fp_engine_wait_table(fp_engine *e, fp_topic *t, int 
 /* ---- engine ------------------------------------------------------------------------------- */
 
 static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
-                                int64_t metadata_refresh_ms, char *errstr, size_t errstr_size) {
+                                int64_t metadata_refresh_ms, int nap_ms, char *errstr,
+                                size_t errstr_size) {
     fp_engine *e = calloc(1, sizeof(fp_engine));
     uint64_t capacity = FP_RING_MIN;
     while (capacity < buffer_memory / FP_RING_SHARE)
@@ -381,6 +396,7 @@ static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
     fp_cond_init(&e->metadata_cv);
     fp_cond_init(&e->table_cv);
     e->metadata_refresh_ms = metadata_refresh_ms;
+    e->nap_ms = nap_ms;
     e->buffer_memory = buffer_memory;
     rdk.rd_kafka_conf_set_dr_msg_cb(conf, fp_on_delivery);
     rdk.rd_kafka_conf_set_opaque(conf, e);

@@ -92,7 +92,11 @@ cdef class ProducerCore:
             self._partitioner = partitioner
             if self._partitioner == FP_PARTITIONER_XXHASH:
                 _load_xxh3()
-        self._engine = fp_engine_new(conf, buffer_memory, metadata_refresh_ms, errstr, sizeof(errstr))
+        # Records may wait up to 1 ms for the drain thread while librdkafka lingers >= 2 ms
+        # anyway; with a shorter linger.ms every record wakes it at once.
+        linger_ms = float(dict(properties).get("linger.ms", "5"))
+        self._engine = fp_engine_new(conf, buffer_memory, metadata_refresh_ms,
+                                     1 if linger_ms >= 2 else 0, errstr, sizeof(errstr))
         if self._engine == NULL:
             raise _errors.ConfigError(errstr.decode("utf-8", "replace"))
         self._dispatcher = threading.Thread(target=self._dispatch_forever, daemon=True,

@@ -11,7 +11,7 @@ cdef enum:
     ENC_CHECKED = 1  # as is, after a type check (StrSerializer, BytesSerializer)
     ENC_INTO = 2     # serializer.encode_into(obj, reused bytearray)
     ENC_OBJECT = 3   # serializer.serialize(topic, headers, obj)
-    ENC_CALL = 4     # serializer(obj)
+    ENC_CALL = 4     # serializer(obj), or serializer.encode(obj)
 
 
 @cython.final
@@ -36,6 +36,9 @@ cdef class _Encoding:
             enc.kind = ENC_INTO
             enc.fn = serializer.encode_into
             enc.buffer = bytearray(256)
+        elif getattr(serializer, "encode", None) is not None:
+            enc.kind = ENC_CALL
+            enc.fn = serializer.encode
         elif callable(getattr(serializer, "serialize", None)):
             enc.kind = ENC_OBJECT
             enc.fn = serializer.serialize

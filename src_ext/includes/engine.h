@@ -76,6 +76,7 @@ typedef struct fp_engine {
     uint64_t head __attribute__((aligned(64))); /* written by the writer, release */
     uint64_t tail __attribute__((aligned(64))); /* written by the reader, release */
     int drain_sleeping __attribute__((aligned(64))); /* the reader is (about to be) in poll */
+    int nap_ms;
 
     /* Bytes charged against buffer_memory (ring + librdkafka), atomic: added by the writer,
      * released by the drain thread when delivery reports arrive. */
@@ -117,9 +118,11 @@ static size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_b
 static size_t fp_headers_bytes(rd_kafka_headers_t *hdrs);
 
 /* Takes ownership of conf in every case. Returns NULL with errstr set on failure. The ring
- * holds buffer_memory / FP_RING_SHARE bytes, rounded up to a power of two. */
+ * holds buffer_memory / FP_RING_SHARE bytes, rounded up to a power of two. nap_ms: how long a
+ * record may wait in the ring before the drain thread looks (0: writers wake it every time). */
 static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
-                                int64_t metadata_refresh_ms, char *errstr, size_t errstr_size);
+                                int64_t metadata_refresh_ms, int nap_ms, char *errstr,
+                                size_t errstr_size);
 /* Frees everything; the drain thread must have been joined and no completions be pending. */
 static void fp_engine_free(fp_engine *e);
 

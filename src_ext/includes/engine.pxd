@@ -102,7 +102,8 @@ cdef extern from "engine.h" nogil:
     size_t fp_headers_bytes(rd_kafka_headers_t *hdrs)
 
     fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
-                             int64_t metadata_refresh_ms, char *errstr, size_t errstr_size)
+                             int64_t metadata_refresh_ms, int nap_ms, char *errstr,
+                             size_t errstr_size)
     void fp_engine_free(fp_engine *e)
     bint fp_engine_try_reserve(fp_engine *e, size_t charge)
     bint fp_engine_wait_reserve(fp_engine *e, size_t charge, int wait_ms)
