@@ -125,8 +125,7 @@ def kafka_python_rows(bootstrap: str, fmt: str, marks: Any) -> Callable[[Any], i
     def run(w: Any) -> int:
         topic, rows, _ = w
         p = kafka.KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
-                                value_serializer=encode, key_serializer=str.encode,
-                                buffer_memory=32 * 1024 * 1024)
+                                value_serializer=encode, key_serializer=str.encode)
         p.send(topic, {"warm": "up"}, key="w").get(60)
         marks.start()
         futures = [p.send(topic, row, key=row[KEY_FIELD]) for row in rows]

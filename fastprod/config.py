@@ -198,11 +198,30 @@ def _acks_all(value: object) -> bool:
     return str(value).lower() in ("all", "-1")
 
 
+def _idempotence_conflicts(merged: Mapping[str, object]) -> list[str]:
+    """Settings that idempotence cannot honour (Java's rules: acks=all, retries > 0, at most 5
+    requests in flight per connection)."""
+    conflicts = []
+    if "acks" in merged and not _acks_all(merged["acks"]):
+        conflicts.append(f"acks={merged['acks']!r} (needs 'all')")
+    for name in ("retries", "message.send.max.retries"):
+        if name in merged and str(merged[name]).strip() == "0":
+            conflicts.append(f"{name}=0 (needs > 0)")
+    inflight = merged.get("max.in.flight.requests.per.connection", merged.get("max.in.flight"))
+    if inflight is not None and str(inflight).isdigit() and int(str(inflight)) > 5:
+        conflicts.append(f"max.in.flight.requests.per.connection={inflight} (needs <= 5)")
+    return conflicts
+
+
 def _explicit_acks_conflict_free(merged: Mapping[str, object]) -> bool:
-    return "acks" in merged and not _acks_all(merged["acks"]) and "enable.idempotence" not in merged
+    """True when idempotence was not asked for and other settings rule it out: then, as in Java,
+    it is turned off instead of failing."""
+    return "enable.idempotence" not in merged and bool(_idempotence_conflicts(merged))
 
 
 def _check_conflicts(merged: Mapping[str, object]) -> None:
     idempotent = str(merged.get("enable.idempotence", "true")).lower() in ("true", "1")
-    if "enable.idempotence" in merged and idempotent and "acks" in merged and not _acks_all(merged["acks"]):
-        raise ConfigError(f"enable.idempotence=true needs acks=all, but acks={merged['acks']!r}")
+    if "enable.idempotence" in merged and idempotent:
+        conflicts = _idempotence_conflicts(merged)
+        if conflicts:
+            raise ConfigError("enable.idempotence=true conflicts with " + ", ".join(conflicts))

@@ -58,3 +58,34 @@ def bootstrap() -> Iterator[str]:
         # Stops by the PIDs the script recorded, also when tests failed.
         subprocess.run([*cmd, "stop", "--dir", str(state)], capture_output=True, text=True)
         shutil.rmtree(state, ignore_errors=True)
+
+
+def _pids(state: Path) -> list[int]:
+    import json
+    return [n["pid"] for n in json.loads((state / "cluster.json").read_text())["nodes"]]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.fixture(scope="session")
+def three_nodes() -> Iterator[tuple[list[str], Path, str]]:
+    """A 3-node KRaft cluster (kafka-local command, state dir, bootstrap) for tests that kill
+    nodes; each such test leaves every node running again."""
+    state = Path(tempfile.mkdtemp(prefix="fastprod-kafka3-"))
+    cmd = [sys.executable, str(KAFKA_LOCAL)]
+    started = subprocess.run([*cmd, "start", "--nodes", "3", "--dir", str(state),
+                              "--port", str(free_port_block(6))], capture_output=True, text=True)
+    try:
+        assert started.returncode == 0, started.stderr
+        yield cmd, state, started.stdout.strip().splitlines()[-1]
+    finally:
+        pids = _pids(state) if (state / "cluster.json").exists() else []
+        subprocess.run([*cmd, "stop", "--dir", str(state)], capture_output=True, text=True)
+        assert not any(_alive(p) for p in pids), "a node outlived stop"
+        shutil.rmtree(state, ignore_errors=True)

@@ -1,47 +1,11 @@
 """scripts/kafka-local: a 3-node KRaft cluster that tests can kill nodes of."""
 
-import os
-import shutil
 import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
-import pytest
 from confluent_kafka.admin import AdminClient
 
 import fastprod
-from tests.integration.conftest import KAFKA_LOCAL, free_port_block
 from tests.kafka_helpers import consume, create_topic, unique_topic
-
-
-def _pids(state: Path) -> list[int]:
-    import json
-    return [n["pid"] for n in json.loads((state / "cluster.json").read_text())["nodes"]]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-@pytest.fixture
-def three_nodes():
-    state = Path(tempfile.mkdtemp(prefix="fastprod-kafka3-"))
-    cmd = [sys.executable, str(KAFKA_LOCAL)]
-    started = subprocess.run([*cmd, "start", "--nodes", "3", "--dir", str(state),
-                              "--port", str(free_port_block(6))], capture_output=True, text=True)
-    try:
-        assert started.returncode == 0, started.stderr
-        yield cmd, state, started.stdout.strip().splitlines()[-1]
-    finally:
-        pids = _pids(state) if (state / "cluster.json").exists() else []
-        subprocess.run([*cmd, "stop", "--dir", str(state)], capture_output=True, text=True)
-        assert not any(_alive(p) for p in pids), "a node outlived stop"
-        shutil.rmtree(state, ignore_errors=True)
 
 
 def test_three_node_cluster_survives_a_killed_node(three_nodes):

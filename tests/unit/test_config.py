@@ -42,8 +42,19 @@ def test_invalid_value_is_config_error():
 
 
 def test_idempotence_with_acks_1_conflicts():
-    with pytest.raises(ConfigError, match="acks=all"):
+    with pytest.raises(ConfigError, match="acks=1 .needs 'all'"):
         resolve({"bootstrap_servers": "h:1", "acks": 1, "enable_idempotence": True}, None)
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"retries": 0}, "retries=0"),
+    ({"max_in_flight_requests_per_connection": 6}, "max.in.flight.requests.per.connection=6"),
+])
+def test_idempotence_conflicts_are_config_errors(setting, message):
+    with pytest.raises(ConfigError, match=message):
+        resolve({"bootstrap_servers": "h:1", "enable_idempotence": True, **setting}, None)
+    # without an explicit enable_idempotence, Java turns idempotence off instead
+    assert props(bootstrap_servers="h:1", **setting)["enable.idempotence"] == "false"
 
 
 def test_acks_1_alone_turns_idempotence_off_like_java():
