@@ -14,6 +14,15 @@ cdef enum:
     PARTITION_RECHECK_MS = 2000
 
 
+cdef inline int _slice_ms(int64_t deadline) noexcept nogil:
+    """How long the next GIL-free wait may last: one slice, or less to end on deadline (-1: none)."""
+    cdef int64_t left
+    if deadline < 0:
+        return WAIT_SLICE_MS
+    left = deadline - fp_now_ms()
+    return <int>(1 if left < 1 else (WAIT_SLICE_MS if left > WAIT_SLICE_MS else left))
+
+
 cdef inline int _view(object obj, Py_buffer *view, const char **data, Py_ssize_t *size,
                       str what, str topic) except -1:
     """Points data/size at obj's bytes; size -1 for None. view is filled only for buffer objects."""
@@ -50,6 +59,7 @@ cdef class ProducerCore:
     cdef fp_partitioner _partitioner
     cdef object _partitioner_fn
     cdef int64_t _batch_size
+    cdef int64_t _max_message_bytes
     cdef dict _partition_tuples  # topic -> (table address, all, available) for _partitioner_fn
     cdef object _dispatcher
     cdef object _dispatcher_ident
@@ -95,6 +105,7 @@ cdef class ProducerCore:
         # Records may wait up to 1 ms for the drain thread while librdkafka lingers >= 2 ms
         # anyway; with a shorter linger.ms every record wakes it at once.
         linger_ms = float(dict(properties).get("linger.ms", "5"))
+        self._max_message_bytes = int(dict(properties).get("message.max.bytes", "1000000"))
         self._engine = fp_engine_new(conf, buffer_memory, metadata_refresh_ms,
                                      1 if linger_ms >= 2 else 0, errstr, sizeof(errstr))
         if self._engine == NULL:
@@ -187,7 +198,7 @@ cdef class ProducerCore:
             self._waiters += 1
             try:
                 with nogil:
-                    table = fp_engine_wait_table(engine, t, ask, WAIT_SLICE_MS)
+                    table = fp_engine_wait_table(engine, t, ask, _slice_ms(deadline))
             finally:
                 self._waiters -= 1
             PyErr_CheckSignals()
@@ -296,7 +307,7 @@ cdef class ProducerCore:
         cdef int32_t part
         cdef int64_t ts
         cdef rd_kafka_headers_t *hdrs = NULL
-        cdef size_t charge
+        cdef size_t charge, size
         if timestamp_ms is None:
             ts = fp_wallclock_ms()
         else:
@@ -310,8 +321,13 @@ cdef class ProducerCore:
         if headers is not None:
             hdrs = _build_headers(headers, topic)
         try:
+            size = (klen if klen > 0 else 0) + (vlen if vlen > 0 else 0) + fp_headers_bytes(hdrs)
+            if size > self._max_message_bytes:
+                raise _errors.MessageSizeTooLargeError.from_message(
+                    f"the record to {topic!r} has {size} bytes of key, value and headers, more "
+                    f"than max_request_size / message.max.bytes ({self._max_message_bytes})")
             charge = fp_record_charge(klen if klen > 0 else 0, vlen if vlen > 0 else 0,
-                                      fp_headers_bytes(hdrs))
+                                      size - (klen if klen > 0 else 0) - (vlen if vlen > 0 else 0))
             self._enqueue(charge, topic, t.rkt, part, ts, kdata, klen, vdata, vlen, hdrs, opaque)
             hdrs = NULL  # the ring owns them now
             return 0
@@ -357,9 +373,9 @@ cdef class ProducerCore:
                 try:
                     with nogil:
                         if reserved:
-                            fp_engine_wait_ring(engine, WAIT_SLICE_MS)
+                            fp_engine_wait_ring(engine, _slice_ms(deadline))
                         else:
-                            reserved = fp_engine_wait_reserve(engine, charge, WAIT_SLICE_MS)
+                            reserved = fp_engine_wait_reserve(engine, charge, _slice_ms(deadline))
                 finally:
                     self._waiters -= 1
                 PyErr_CheckSignals()
@@ -393,7 +409,7 @@ cdef class ProducerCore:
                             str what) except -1:
         """Blocks (GIL released, Ctrl-C honoured) until resolved(waiter); KafkaTimeoutError past
         timeout. Every resolved batch of completions wakes the waiters to look again."""
-        cdef int64_t deadline = 0
+        cdef int64_t deadline = -1
         cdef uint64_t generation
         cdef fp_engine *engine = self._engine
         if resolved(waiter):
@@ -413,7 +429,7 @@ cdef class ProducerCore:
                 if timeout is not None and fp_now_ms() >= deadline:
                     raise _errors.KafkaTimeoutError(f"{what} not acknowledged within {timeout} s")
                 with nogil:
-                    fp_engine_wait_generation(engine, generation, WAIT_SLICE_MS)
+                    fp_engine_wait_generation(engine, generation, _slice_ms(deadline))
                 PyErr_CheckSignals()
         finally:
             self._waiters -= 1
@@ -433,7 +449,7 @@ cdef class ProducerCore:
 
     def flush(self, timeout=None):
         """Wait until every record sent so far is acknowledged or failed. See Producer.flush."""
-        cdef int64_t deadline = 0
+        cdef int64_t deadline = -1
         cdef uint64_t left
         cdef fp_engine *engine
         self._check_usable()
@@ -445,7 +461,7 @@ cdef class ProducerCore:
         try:
             while True:
                 with nogil:
-                    left = fp_engine_wait_idle(engine, WAIT_SLICE_MS)
+                    left = fp_engine_wait_idle(engine, _slice_ms(deadline))
                 if left == 0:
                     break
                 PyErr_CheckSignals()

@@ -64,3 +64,24 @@ def test_outage_longer_than_delivery_timeout(lone_node):
           "(delivery.timeout.ms 6000); sending resumed after restart")
     values = {c.value for c in consume(bootstrap, topic, 2, 2000)}
     assert values == {b"before-%d" % i for i in range(1000)} | {b"after-%d" % i for i in range(1000)}
+
+
+EXIT_SCRIPT = """
+import sys, fastprod
+producer = fastprod.Producer(sys.argv[1])
+for i in range(20000):
+    producer.send(sys.argv[2], b"%d" % i)
+# no flush, no close: interpreter exit must deliver them
+"""
+
+
+def test_interpreter_exit_delivers_pending_records(bootstrap):
+    topic = create_topic(bootstrap, unique_topic("exit"), 2)
+    t0 = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", EXIT_SCRIPT, bootstrap, topic],
+                          capture_output=True, text=True, timeout=120)
+    took = time.monotonic() - t0
+    assert done.returncode == 0, done.stderr
+    assert took < 30 + 10  # fastprod.producer.EXIT_CLOSE_TIMEOUT_S plus start-up
+    values = sorted(int(c.value) for c in consume(bootstrap, topic, 2, 20000))
+    assert values == list(range(20000))

@@ -5,6 +5,7 @@ import sys
 import confluent_kafka
 import pytest
 
+import fastprod
 from fastprod import errors
 
 
@@ -42,13 +43,22 @@ def test_batch_failures_name_the_index(make_producer):
 
 
 def test_batch_records_failing_delivery_are_listed(make_producer):
-    # message.max.bytes is checked by librdkafka when the drain thread hands the record over
-    p = make_producer(config={"message.max.bytes": 2000})
-    values = [b"x" * 10, b"x" * 5000, b"x" * 10, b"x" * 5000]
-    result = p.send_batch("t1", values).wait(30)
+    # A partition beyond a topic's count is only caught by send() once the topic's metadata is
+    # known; the first record to a new topic goes to librdkafka, which fails it in delivery.
+    p = make_producer()
+    records = [fastprod.ProducerRecord("t1", b"a"), fastprod.ProducerRecord("new-1", b"b", partition=50),
+               fastprod.ProducerRecord("t1", b"c"), fastprod.ProducerRecord("new-2", b"d", partition=50)]
+    result = p.send_batch(records).wait(30)
     assert (result.delivered, result.failed) == (2, 2)
     assert result.failed_indices == [1, 3]
-    assert all(isinstance(exc, errors.MessageSizeTooLargeError) for _, exc in result.failures)
+    assert all(isinstance(exc, errors.UnknownPartitionError) for _, exc in result.failures)
+
+
+def test_record_over_message_max_bytes_is_refused_in_send_batch(make_producer):
+    p = make_producer(config={"message.max.bytes": 2000})
+    with pytest.raises(errors.MessageSizeTooLargeError, match="2000") as info:
+        p.send_batch("t1", [b"x" * 10, b"x" * 5000])
+    assert info.value.batch_result.wait(30).delivered == 1
 
 
 def test_batch_argument_errors_queue_nothing(make_producer):
