@@ -123,7 +123,28 @@ static void fp_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *op
     c->timestamp_type = tstype;
     c->partition = m->partition;
     c->err = m->err;
+    int credentials = __atomic_load_n(&e->credentials_error, __ATOMIC_ACQUIRE);
+    if (credentials && (m->err == RDK_ERR__PURGE_QUEUE || m->err == RDK_ERR__PURGE_INFLIGHT))
+        c->err = credentials; /* purged because of it: say so */
     e->local_released += fp_record_charge(m->key_len, m->len, fp_headers_bytes(hdrs));
+}
+
+/* librdkafka's error callback (drain thread, inside rd_kafka_poll). Authentication and TLS
+ * failures do not heal by retrying, unlike the connection errors librdkafka also reports here. */
+static void fp_on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    (void)rk;
+    fp_engine *e = opaque;
+    if ((err == RDK_ERR__AUTHENTICATION || err == RDK_ERR__SSL) &&
+        !__atomic_load_n(&e->credentials_error, __ATOMIC_ACQUIRE)) {
+        snprintf(e->credentials_reason, sizeof(e->credentials_reason), "%s", reason);
+        __atomic_store_n(&e->credentials_error, err, __ATOMIC_RELEASE);
+    }
+}
+
+static int fp_engine_credentials_error(fp_engine *e, const char **reason) {
+    int err = __atomic_load_n(&e->credentials_error, __ATOMIC_ACQUIRE);
+    *reason = e->credentials_reason;
+    return err;
 }
 
 /* A record librdkafka refused outright completes with that error, like a failed delivery. */
@@ -233,6 +254,13 @@ static void *fp_drain_main(void *arg) {
     pthread_setname_np(pthread_self(), "fastprod-drain");
     int naps = 0;
     for (;;) {
+        if (__atomic_load_n(&e->credentials_error, __ATOMIC_ACQUIRE) &&
+            rdk.rd_kafka_outq_len(e->rk) > 0) {
+            /* nothing can be delivered: fail what waits instead of letting it time out */
+            rdk.rd_kafka_purge(e->rk, RDK_PURGE_F_QUEUE | RDK_PURGE_F_INFLIGHT);
+            rdk.rd_kafka_poll(e->rk, 0);
+            fp_publish(e);
+        }
         if (fp_drain_ring(e) > 0) {
             rdk.rd_kafka_poll(e->rk, 0);
             fp_publish(e);
@@ -399,6 +427,7 @@ static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
     e->nap_ms = nap_ms;
     e->buffer_memory = buffer_memory;
     rdk.rd_kafka_conf_set_dr_msg_cb(conf, fp_on_delivery);
+    rdk.rd_kafka_conf_set_error_cb(conf, fp_on_error);
     rdk.rd_kafka_conf_set_opaque(conf, e);
     e->rk = rdk.rd_kafka_new(RDK_PRODUCER, conf, errstr, errstr_size);
     if (e->rk == NULL) {

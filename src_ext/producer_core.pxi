@@ -126,11 +126,18 @@ cdef class ProducerCore:
             fp_engine_free(engine)
 
     cdef int _check_usable(self) except -1:
+        cdef const char *reason
+        cdef int err
         if self._forked:
             raise _errors.ProducerForkedError(
                 "this producer was created before os.fork(); create a new one in the child")
         if self._closed or self._engine == NULL:
             raise _errors.ProducerClosedError("the producer is closed")
+        err = fp_engine_credentials_error(self._engine, &reason)
+        if err:
+            raise _errors.KafkaError.from_code(
+                err, f"{reason.decode('utf-8', 'replace')} (the producer cannot deliver with these "
+                     "credentials; create a new one with correct settings)")
         return 0
 
     cdef int _check_not_dispatcher(self, str what) except -1:

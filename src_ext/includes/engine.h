@@ -97,6 +97,12 @@ typedef struct fp_engine {
 
     uint64_t queue_full_retries; /* librdkafka refused a record as QUEUE_FULL (atomic, stats) */
 
+    /* An authentication or TLS failure (librdkafka's error callback, drain thread): no record
+     * can be delivered, so pending ones fail with it at once and send() refuses new ones.
+     * credentials_error is atomic; the reason is written once, before it is set. */
+    int credentials_error;
+    char credentials_reason[512];
+
     /* Owned by the drain thread alone: delivery reports collected during one rd_kafka_poll. */
     fp_completions local;
     size_t local_released;
@@ -154,6 +160,9 @@ static uint64_t fp_engine_wait_idle(fp_engine *e, int wait_ms);
 static uint64_t fp_engine_generation(fp_engine *e);
 /* Waits up to wait_ms for a resolved batch after generation seen. */
 static void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms);
+
+/* The authentication/TLS error that stopped this producer (0: none) and librdkafka's reason. */
+static int fp_engine_credentials_error(fp_engine *e, const char **reason);
 
 /* Registers a topic (the engine owns it) and asks for its metadata; NULL if librdkafka refuses. */
 static fp_topic *fp_engine_topic(fp_engine *e, const char *name);

@@ -118,6 +118,7 @@ cdef extern from "engine.h" nogil:
     uint64_t fp_engine_wait_idle(fp_engine *e, int wait_ms)
     uint64_t fp_engine_generation(fp_engine *e)
     void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms)
+    int fp_engine_credentials_error(fp_engine *e, const char **reason)
     fp_topic *fp_engine_topic(fp_engine *e, const char *name)
     const fp_partitions *fp_engine_wait_table(fp_engine *e, fp_topic *t, bint ask_refresh,
                                               int wait_ms)

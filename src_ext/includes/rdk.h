@@ -98,6 +98,9 @@ typedef void (*rdk_error_cb)(rd_kafka_t *rk, int err, const char *reason, void *
 #define RDK_ERR__QUEUE_FULL (-184)
 #define RDK_ERR__PURGE_QUEUE (-152)
 #define RDK_ERR__UNKNOWN_TOPIC (-188)
+#define RDK_ERR__SSL (-181)
+#define RDK_ERR__AUTHENTICATION (-169)
+#define RDK_ERR__PURGE_INFLIGHT (-151)
 #define RDK_ERR_MSG_SIZE_TOO_LARGE 10
 
 /* Minimum librdkafka: 2.3.0 (rd_kafka_version() encodes 0xMMmmrrxx). */
