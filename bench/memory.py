@@ -1,6 +1,6 @@
 """Does fastprod's memory stay bounded over a long run? RSS over N records, end to end.
 
-    python -m bench.memory --local [--records 10000000] [--mode drop|batch|callback]
+    python -m bench.memory --local [--records 10000000] [--mode drop|kept|batch|callback]
 
 One process sends N records of 100 B (one value object reused, so the workload itself holds no
 memory). After every million records it flushes and samples RSS, so that samples compare like
@@ -64,6 +64,11 @@ def run(bootstrap: str, records: int, mode: str, buffer_memory: int) -> dict:
             elif mode == "callback":
                 for _ in range(MILLION):
                     send(topic, value).add_callback(on_delivery)
+            elif mode == "kept":  # every future of the million held until all resolved
+                kept = [send(topic, value) for _ in range(MILLION)]
+                p.flush()
+                acked[0] += sum(f.succeeded() for f in kept)
+                del kept
             else:
                 for _ in range(MILLION):
                     send(topic, value)
@@ -81,7 +86,7 @@ def run(bootstrap: str, records: int, mode: str, buffer_memory: int) -> dict:
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_samples_mb": [y for _, y in samples],
         "growth_mb_per_million": slope(after_warm_up),
-        "callbacks": acked[0] if mode == "callback" else None,
+        "callbacks": acked[0] if mode in ("callback", "kept") else None,
     }
 
 
@@ -90,7 +95,7 @@ def main() -> int:
     ap.add_argument("--bootstrap", default=os.environ.get("FASTPROD_BOOTSTRAP"))
     ap.add_argument("--local", action="store_true", help="start (and stop) the local broker")
     ap.add_argument("--records", type=int, default=10 * MILLION)
-    ap.add_argument("--mode", choices=["drop", "batch", "callback"], default="drop")
+    ap.add_argument("--mode", choices=["drop", "kept", "batch", "callback"], default="drop")
     ap.add_argument("--buffer-memory", type=int, default=32 * 2**20)
     args = ap.parse_args()
     with broker(args.bootstrap, args.local) as bootstrap:

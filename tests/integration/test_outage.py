@@ -85,3 +85,14 @@ def test_interpreter_exit_delivers_pending_records(bootstrap):
     assert took < 30 + 10  # fastprod.producer.EXIT_CLOSE_TIMEOUT_S plus start-up
     values = sorted(int(c.value) for c in consume(bootstrap, topic, 2, 20000))
     assert values == list(range(20000))
+
+
+def test_unknown_topic_with_auto_create_off_fails_the_record(bootstrap):
+    with fastprod.Producer(bootstrap, config={"allow.auto.create.topics": False,
+                                              "topic.metadata.propagation.max.ms": 2000,
+                                              "log_level": 0}) as producer:
+        future = producer.send(unique_topic("never-created"), b"v")
+        assert isinstance(future.exception(30), errors.UnknownTopicOrPartitionError)
+        # the producer is still fine for topics that exist
+        topic = create_topic(bootstrap, unique_topic("exists"), 1)
+        assert producer.send(topic, b"v").get(30).offset == 0

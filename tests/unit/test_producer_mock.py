@@ -292,7 +292,7 @@ def test_flush_timeout_and_close_resolves_every_future():
         p.flush(0.3)
     t0 = time.monotonic()
     p.close(0.5)
-    assert time.monotonic() - t0 < 1.5
+    assert time.monotonic() - t0 < 0.5 + 0.5  # close(timeout) returns within timeout + 0.5 s
     assert all(f.done() and f.failed() for f in futures)
     assert isinstance(futures[0].exception(), errors.KafkaError)
 
@@ -312,12 +312,13 @@ def test_forked_child_gets_producer_forked_error(make_producer):
     p.send("t1", b"before").get(timeout=30)
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # child: must raise at once, never hang
+    if pid == 0:  # child: must raise at once (within 2 s), never hang
         code = 1
+        t0 = time.monotonic()
         try:
             p.send("t1", b"child")
         except errors.ProducerForkedError:
-            code = 0
+            code = 0 if time.monotonic() - t0 < 2 else 3
         except BaseException:
             code = 2
         os.write(write, bytes([code]))
