@@ -73,6 +73,6 @@ def test_max_block_ms_is_honoured_within_100_ms():
         with pytest.raises(errors.KafkaTimeoutError, match="max.block.ms"):
             p.send("t1", b"x" * 1000)
         waited = time.monotonic() - t0
-        assert 1.0 <= waited <= 1.1, waited
+        assert 0.99 <= waited <= 1.1, waited  # the deadline clock counts whole ms
     finally:
         p.close(0)
