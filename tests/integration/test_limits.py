@@ -2,7 +2,6 @@
 send() refuses the oversized record and its neighbours are delivered (librdkafka builds batches up
 to message.max.bytes, so a larger setting lets the broker reject whole batches; see README)."""
 
-
 import fastprod
 from fastprod import errors
 from tests.kafka_helpers import consume, create_topic, unique_topic
