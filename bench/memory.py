@@ -13,6 +13,7 @@ acknowledged.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import resource
@@ -27,6 +28,12 @@ WARM_UP = 2 * MILLION
 
 
 def rss_mb() -> float:
+    """Resident MB after handing freed heap back to the OS (glibc), so that samples track live
+    memory rather than the allocator's high-water mark."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
