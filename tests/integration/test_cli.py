@@ -1,0 +1,72 @@
+"""`fastprod produce`: lines to a topic, consumed back; argument and input errors; exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.kafka_helpers import consume, create_topic, unique_topic
+
+
+def fastprod(*args: str, stdin: bytes = b"", env: dict[str, str] | None = None):
+    return subprocess.run([sys.executable, "-m", "fastprod", *args], input=stdin,
+                          capture_output=True, timeout=120, env={**os.environ, **(env or {})})
+
+
+def test_json_lines_from_a_file_with_key_field(bootstrap, tmp_path):
+    topic = create_topic(bootstrap, unique_topic("cli"), 3)
+    rows = [{"user": f"u{i % 17}", "n": i, "tags": ["x"] * (i % 3)} for i in range(25_000)]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    done = fastprod("produce", topic, "--bootstrap", bootstrap, "--file", str(path),
+                    "--value-format", "json", "--key-field", "user", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert b"sent 25,000  delivered 25,000  failed 0" in done.stdout
+    consumed = consume(bootstrap, topic, 3, len(rows))
+    assert sorted((json.loads(c.value)["n"], c.key) for c in consumed) == \
+        [(r["n"], r["user"].encode()) for r in rows]
+
+
+def test_str_lines_from_stdin_with_env_bootstrap(bootstrap):
+    topic = create_topic(bootstrap, unique_topic("cli"), 1)
+    lines = ["héllo", "", "wörld"]
+    done = fastprod("produce", topic, "--value-format", "str", "--progress",
+                    stdin="\n".join(lines).encode() + b"\n", env={"FASTPROD_BOOTSTRAP": bootstrap})
+    assert done.returncode == 0, done.stderr
+    consumed = sorted(consume(bootstrap, topic, 1, 3), key=lambda c: c.offset)
+    assert [c.value.decode() for c in consumed] == lines
+
+
+@pytest.mark.parametrize("args, message", [
+    (["produce", "t"], b"FASTPROD_BOOTSTRAP"),
+    (["produce", "t", "--bootstrap", "h:1", "--key-field", "k"], b"--value-format json"),
+    (["produce", "t", "--bootstrap", "h:1", "--config", "novalue"], b"NAME=VALUE"),
+    (["produce", "t", "--bootstrap", "h:1", "--value-format", "xml"], b"invalid choice"),
+    (["produce", "t", "--bootstrap", "h:1", "--config", "no.such.property=1"], b"no.such.property"),
+])
+def test_argument_errors_exit_2(args, message):
+    done = fastprod(*args, env={"FASTPROD_BOOTSTRAP": ""})
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+
+
+def test_bad_input_line_exits_2_naming_the_line(bootstrap):
+    topic = create_topic(bootstrap, unique_topic("cli"), 1)
+    done = fastprod("produce", topic, "--bootstrap", bootstrap, "--value-format", "json",
+                    "--key-field", "k", stdin=b'{"k": "a"}\n{"k": "b"}\n{"nokey": 1}\n')
+    assert done.returncode == 2 and b"line 3" in done.stderr and b"'k'" in done.stderr
+    done = fastprod("produce", topic, "--bootstrap", bootstrap, "--value-format", "json",
+                    stdin=b'{"ok": 1}\n{broken\n')
+    assert done.returncode == 2 and b"line 2 is not JSON" in done.stderr
+
+
+def test_failed_records_exit_1(bootstrap):
+    done = fastprod("produce", unique_topic("never-created"), "--bootstrap", bootstrap,
+                    "--config", "allow.auto.create.topics=false",
+                    "--config", "topic.metadata.propagation.max.ms=1000", "--config", "log_level=0",
+                    stdin=b"a\nb\n")
+    assert done.returncode == 1, done.stderr
+    assert b"sent 2  delivered 0  failed 2" in done.stdout
