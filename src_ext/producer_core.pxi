@@ -613,7 +613,12 @@ cdef rd_kafka_headers_t *_build_headers(object headers, str topic) except NULL:
             name_data = PyUnicode_AsUTF8AndSize(name, &name_size)
             if name_size == 0 or memchr(name_data, 0, name_size) != NULL:
                 raise ValueError(f"header name must be non-empty and free of NUL, not {name!r}")
-            held = _view(value, &view, &data, &size, f"header {name!r}", topic)
+            try:
+                held = _view(value, &view, &data, &size, "header", topic)
+            except _errors.SerializationError:  # name it here: no f-string on the hot path
+                raise _errors.SerializationError(
+                    f"header {name!r} of a record to {topic!r} must be bytes, str or None, "
+                    f"not {type(value).__name__}") from None
             try:
                 rdk.rd_kafka_header_add(hdrs, name_data, name_size, data, size)
             finally:
