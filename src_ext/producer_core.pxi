@@ -288,8 +288,10 @@ cdef class ProducerCore:
             header_list = [] if headers is None else list(
                 (<dict>headers).items() if isinstance(headers, dict) else headers)
             headers = header_list if header_list else None
-        key = self._key_encoding.encode(topic, key, header_list)
-        value = self._value_encoding.encode(topic, value, header_list)
+        if self._key_encoding.kind != ENC_AS_IS:
+            key = self._key_encoding.encode(topic, key, header_list)
+        if self._value_encoding.kind != ENC_AS_IS:
+            value = self._value_encoding.encode(topic, value, header_list)
         if header_list:
             headers = header_list
         kheld = _view(key, &kview, &kdata, &klen, "key", topic)
@@ -351,6 +353,18 @@ cdef class ProducerCore:
         when it raises."""
         cdef fp_engine *engine = self._engine
         cdef bint reserved = fp_engine_try_reserve(engine, charge)
+        if reserved and fp_engine_write(engine, rkt, partition, timestamp_ms, key, key_len, value,
+                                        value_len, headers, opaque) == 1:
+            return 0  # the common case, without the waiting loop's exception bookkeeping
+        return self._enqueue_waiting(reserved, charge, topic, rkt, partition, timestamp_ms, key,
+                                     key_len, value, value_len, headers, opaque)
+
+    cdef int _enqueue_waiting(self, bint reserved, size_t charge, str topic, rd_kafka_topic_t *rkt,
+                              int32_t partition, int64_t timestamp_ms, const char *key,
+                              Py_ssize_t key_len, const char *value, Py_ssize_t value_len,
+                              rd_kafka_headers_t *headers, void *opaque) except -1:
+        """_enqueue when the buffer or the ring is full (or the write ran out of memory)."""
+        cdef fp_engine *engine = self._engine
         cdef int written
         cdef int64_t deadline = -1
         if not reserved and charge > self._buffer_memory:
