@@ -21,6 +21,8 @@ cdef extern from "partition.c":
     pass
 cdef extern from "engine.c":
     pass
+cdef extern from "metadata.c":
+    pass
 
 import logging
 import os
@@ -126,6 +128,7 @@ cdef object _kafka_error(int code):
 # Whether a future or batch given to ProducerCore._wait_resolved has resolved.
 ctypedef bint (*_resolved_check)(object)
 
+include "record_parts.pxi"
 include "serialize.pxi"
 include "future.pxi"
 include "batch.pxi"

@@ -23,29 +23,6 @@ cdef inline int _slice_ms(int64_t deadline) noexcept nogil:
     return <int>(1 if left < 1 else (WAIT_SLICE_MS if left > WAIT_SLICE_MS else left))
 
 
-cdef inline int _view(object obj, Py_buffer *view, const char **data, Py_ssize_t *size,
-                      str what, str topic) except -1:
-    """Points data/size at obj's bytes; size -1 for None. view is filled only for buffer objects."""
-    if obj is None:
-        data[0] = NULL
-        size[0] = -1
-    elif type(obj) is bytes:
-        data[0] = PyBytes_AS_STRING(obj)
-        size[0] = PyBytes_GET_SIZE(obj)
-    elif isinstance(obj, str):
-        data[0] = PyUnicode_AsUTF8AndSize(obj, size)
-    elif isinstance(obj, (bytes, bytearray, memoryview)):
-        PyObject_GetBuffer(obj, view, PyBUF_SIMPLE)
-        data[0] = <const char *>view.buf
-        size[0] = view.len
-        return 1
-    else:
-        raise _errors.SerializationError(
-            f"the {what} of a record to {topic!r} must be bytes, str or None (or a serializer "
-            f"must make it so), not {type(obj).__name__}")
-    return 0
-
-
 cdef class ProducerCore:
     """Compiled core of :class:`fastprod.Producer`; use that class, not this one."""
     cdef fp_engine *_engine
@@ -599,46 +576,3 @@ cdef class ProducerCore:
                         fp_engine_resolved(engine, n)
         finally:
             free(batch.items)
-
-
-cdef rd_kafka_headers_t *_build_headers(object headers, str topic) except NULL:
-    """Headers from a list of (str, bytes|str|None) pairs or a dict of them."""
-    cdef rd_kafka_headers_t *hdrs
-    cdef Py_buffer view
-    cdef const char *data
-    cdef const char *name_data
-    cdef Py_ssize_t size, name_size
-    cdef int held
-    if isinstance(headers, dict):
-        items = list((<dict>headers).items())
-    elif isinstance(headers, (list, tuple)):
-        items = headers
-    else:
-        raise TypeError(f"headers must be a list of (str, bytes) pairs or a dict, "
-                        f"not {type(headers).__name__}")
-    hdrs = rdk.rd_kafka_headers_new(len(items))
-    try:
-        for item in items:
-            if not isinstance(item, tuple) or len(<tuple>item) != 2:
-                raise TypeError(f"each header must be a (str, bytes) pair, not {item!r}")
-            name, value = item
-            if type(name) is not str:
-                raise TypeError(f"header name must be str, not {type(name).__name__}")
-            name_data = PyUnicode_AsUTF8AndSize(name, &name_size)
-            if name_size == 0 or memchr(name_data, 0, name_size) != NULL:
-                raise ValueError(f"header name must be non-empty and free of NUL, not {name!r}")
-            try:
-                held = _view(value, &view, &data, &size, "header", topic)
-            except _errors.SerializationError:  # name it here: no f-string on the hot path
-                raise _errors.SerializationError(
-                    f"header {name!r} of a record to {topic!r} must be bytes, str or None, "
-                    f"not {type(value).__name__}") from None
-            try:
-                rdk.rd_kafka_header_add(hdrs, name_data, name_size, data, size)
-            finally:
-                if held:
-                    PyBuffer_Release(&view)
-    except BaseException:
-        rdk.rd_kafka_headers_destroy(hdrs)
-        raise
-    return hdrs

@@ -164,6 +164,9 @@ static void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms);
 /* The authentication/TLS error that stopped this producer (0: none) and librdkafka's reason. */
 static int fp_engine_credentials_error(fp_engine *e, const char **reason);
 
+/* The metadata thread's body (metadata.c); fp_engine_new starts it. */
+static void *fp_metadata_main(void *arg);
+
 /* Registers a topic (the engine owns it) and asks for its metadata; NULL if librdkafka refuses. */
 static fp_topic *fp_engine_topic(fp_engine *e, const char *name);
 /* Returns t's table if it has one (and ask_refresh is 0); otherwise asks the metadata thread for

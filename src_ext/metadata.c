@@ -1,0 +1,113 @@
+/* The metadata thread and the topic registry of includes/engine.h: partition tables for send()'s
+ * partitioning. Compiled in the same unit as engine.c (after it). */
+#include <stdlib.h>
+
+#include "engine.h"
+
+/* Metadata: a topic without a table (or whose table a send() doubts) is asked about again after
+ * FP_METADATA_SOON_MS; one with a leaderless partition or an error after FP_METADATA_DEGRADED_MS.
+ * Each request waits at most FP_METADATA_TIMEOUT_MS, which bounds how long close() can wait for
+ * the metadata thread. */
+#define FP_METADATA_SOON_MS 100
+#define FP_METADATA_DEGRADED_MS 1000
+#define FP_METADATA_TIMEOUT_MS 500
+#define FP_METADATA_IDLE_MS 60000
+
+/* When t is next due for a metadata request (metadata_lock held). */
+static int64_t fp_topic_due_ms(const fp_engine *e, const fp_topic *t) {
+    const fp_partitions *table = t->table;
+    if (table == NULL || __atomic_load_n(&t->refresh_wanted, __ATOMIC_RELAXED))
+        return t->refreshed_ms + FP_METADATA_SOON_MS;
+    if (table->available_count < table->count ||
+        __atomic_load_n(&t->last_error, __ATOMIC_RELAXED) != 0)
+        return t->refreshed_ms + FP_METADATA_DEGRADED_MS;
+    return t->refreshed_ms + e->metadata_refresh_ms;
+}
+
+/* One metadata request for t (no lock held: it waits for the network). */
+static void fp_refresh_topic(fp_engine *e, fp_topic *t) {
+    const rd_kafka_metadata_t *md = NULL;
+    int err = rdk.rd_kafka_metadata(e->rk, 0, t->rkt, &md, FP_METADATA_TIMEOUT_MS);
+    if (err == 0 && md->topic_cnt < 1)
+        err = RDK_ERR__UNKNOWN_TOPIC;
+    if (err == 0) {
+        const rd_kafka_metadata_topic_t *mt = &md->topics[0];
+        int32_t count = mt->partition_cnt;
+        err = mt->err;
+        if (count > 0) {
+            int32_t *ids = malloc(sizeof(int32_t) * 2 * (size_t)count);
+            if (ids != NULL) {
+                for (int32_t i = 0; i < count; i++) {
+                    ids[i] = mt->partitions[i].id;
+                    ids[count + i] = mt->partitions[i].leader;
+                }
+                fp_topic_publish(t, count, ids, ids + count);
+                free(ids);
+            }
+        }
+    }
+    if (md != NULL)
+        rdk.rd_kafka_metadata_destroy(md);
+    __atomic_store_n(&t->last_error, err, __ATOMIC_RELAXED);
+}
+
+static void *fp_metadata_main(void *arg) {
+    fp_engine *e = arg;
+    pthread_setname_np(pthread_self(), "fastprod-meta");
+    pthread_mutex_lock(&e->metadata_lock);
+    while (!e->metadata_stopping) {
+        int64_t now = fp_now_ms(), next = now + FP_METADATA_IDLE_MS;
+        fp_topic *due = NULL;
+        for (fp_topic *t = e->topics; t != NULL && due == NULL; t = t->next) {
+            int64_t at = fp_topic_due_ms(e, t);
+            if (at <= now)
+                due = t;
+            else if (at < next)
+                next = at;
+        }
+        if (due == NULL) {
+            fp_cond_wait_ms(&e->metadata_cv, &e->metadata_lock, (int)(next - now));
+            continue;
+        }
+        __atomic_store_n(&due->refresh_wanted, 0, __ATOMIC_RELAXED);
+        due->refreshed_ms = now; /* scheduled from the start, so a failing topic cannot spin */
+        pthread_mutex_unlock(&e->metadata_lock);
+        fp_refresh_topic(e, due);
+        pthread_mutex_lock(&e->metadata_lock);
+        pthread_cond_broadcast(&e->table_cv);
+    }
+    pthread_mutex_unlock(&e->metadata_lock);
+    return NULL;
+}
+
+static fp_topic *fp_engine_topic(fp_engine *e, const char *name) {
+    fp_topic *t = calloc(1, sizeof(fp_topic));
+    if (t == NULL)
+        return NULL;
+    t->rkt = rdk.rd_kafka_topic_new(e->rk, name, NULL);
+    if (t->rkt == NULL) {
+        free(t);
+        return NULL;
+    }
+    t->sticky = -1;
+    t->cursor = (uint32_t)rand(); /* producers that start together do not all pick partition 0 */
+    pthread_mutex_lock(&e->metadata_lock);
+    t->next = e->topics;
+    e->topics = t;
+    pthread_cond_signal(&e->metadata_cv);
+    pthread_mutex_unlock(&e->metadata_lock);
+    return t;
+}
+
+static const fp_partitions *fp_engine_wait_table(fp_engine *e, fp_topic *t, int ask_refresh,
+                                                 int wait_ms) {
+    const fp_partitions *table = fp_topic_table(t);
+    if (table != NULL && !ask_refresh)
+        return table;
+    pthread_mutex_lock(&e->metadata_lock);
+    __atomic_store_n(&t->refresh_wanted, 1, __ATOMIC_RELAXED);
+    pthread_cond_signal(&e->metadata_cv);
+    fp_cond_wait_ms(&e->table_cv, &e->metadata_lock, wait_ms);
+    pthread_mutex_unlock(&e->metadata_lock);
+    return fp_topic_table(t);
+}
