@@ -12,6 +12,16 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE = Path.home() / ".cache" / "fastprod" / "kafka-local" / "bench"
 
 
+def peak_rss_kb() -> int:
+    """This process's peak RSS in kB: VmHWM, which exec resets. getrusage's ru_maxrss would keep
+    the high-water mark of the (larger) process that forked a benchmark subprocess."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 @contextlib.contextmanager
 def broker(bootstrap: str | None, local: bool) -> Iterator[str]:
     """Yields a bootstrap address; with local=True starts scripts/kafka-local and stops it after."""

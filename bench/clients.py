@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 from collections.abc import Callable
 
 from bench import records
+from bench._broker import peak_rss_kb
 
 # What a scenario hands a client: topic, values, keys (or None).
 Workload = tuple[str, list[bytes], list[bytes] | None]
@@ -202,7 +202,7 @@ def main() -> int:
     print(json.dumps({
         "delivered": delivered, "failed": args.records - delivered,
         "seconds": _marks["t1"] - _marks["t0"], "enqueue_seconds": _marks["enqueued"] - _marks["t0"],
-        "cpu_seconds": cpu, "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "cpu_seconds": cpu, "max_rss_kb": peak_rss_kb(),
     }))
     return 0
 

@@ -5,7 +5,7 @@
 One process sends N records of 100 B (one value object reused, so the workload itself holds no
 memory). After every million records it flushes and samples RSS, so that samples compare like
 with like (nothing queued); growth per million records is the least-squares slope of those
-samples after a two-million-record warm-up. Peak RSS (getrusage) is compared with buffer.memory;
+samples after a two-million-record warm-up. Peak RSS (VmHWM) is compared with buffer.memory;
 the baseline is the RSS with the producer created and one record delivered. Every record must be
 acknowledged.
 """
@@ -16,11 +16,10 @@ import argparse
 import ctypes
 import json
 import os
-import resource
 import sys
 import time
 
-from bench._broker import broker
+from bench._broker import broker, peak_rss_kb
 from bench.e2e import create_topic
 
 MILLION = 1_000_000
@@ -90,7 +89,7 @@ def run(bootstrap: str, records: int, mode: str, buffer_memory: int) -> dict:
         "mode": mode, "records": records, "delivered": stats["delivered"] - 1,
         "failed": stats["failed"], "baseline_rss_mb": baseline,
         "seconds": seconds, "buffer_memory_mb": buffer_memory / 2**20,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_kb() / 1024,
         "rss_samples_mb": [y for _, y in samples],
         "growth_mb_per_million": slope(after_warm_up),
         "callbacks": acked[0] if mode in ("callback", "kept") else None,
