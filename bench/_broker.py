@@ -1,4 +1,5 @@
-"""The broker a benchmark runs against: a given bootstrap, or the project's local one."""
+"""What every benchmark shares: the broker it runs against (a given bootstrap, or the project's
+local one), confluent-kafka settings that match fastprod's defaults, and peak RSS."""
 
 from __future__ import annotations
 
@@ -10,6 +11,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = Path.home() / ".cache" / "fastprod" / "kafka-local" / "bench"
+
+
+def confluent_config(bootstrap: str) -> dict[str, object]:
+    """confluent-kafka settings equal to fastprod's defaults, for every confluent benchmark client."""
+    return {"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
+            "linger.ms": 5, "partitioner": "murmur2_random",
+            "queue.buffering.max.kbytes": 32768}  # the same 32 MiB bound as fastprod's default
 
 
 def peak_rss_kb() -> int:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from bench import records
-from bench._broker import peak_rss_kb
+from bench._broker import confluent_config, peak_rss_kb
 
 # What a scenario hands a client: topic, values, keys (or None).
 Workload = tuple[str, list[bytes], list[bytes] | None]
@@ -84,13 +84,9 @@ def _fastprod_batch(bootstrap: str) -> Callable[[Workload], int]:
 def _confluent(bootstrap: str, callback: bool, batch: bool) -> Callable[[Workload], int]:
     import confluent_kafka
 
-    conf = {"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
-            "linger.ms": 5, "partitioner": "murmur2_random",
-            "queue.buffering.max.kbytes": 32768}  # the same 32 MiB bound as fastprod's default
-
     def run(w: Workload) -> int:
         topic, values, keys = w
-        p = confluent_kafka.Producer(conf)
+        p = confluent_kafka.Producer(confluent_config(bootstrap))
         p.produce(topic, b"warm-up")
         p.flush(60)
         counts = [0, 0]

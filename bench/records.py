@@ -12,6 +12,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from bench._broker import confluent_config
+
 AVRO_SCHEMA = {"type": "record", "name": "Event", "fields": [
     {"name": "user", "type": "string"}, {"name": "event", "type": "string"},
     {"name": "ts", "type": "long"}, {"name": "page", "type": "string"},
@@ -86,10 +88,7 @@ def confluent_rows(bootstrap: str, fmt: str, marks: Any) -> Callable[[Any], int]
 
     def run(w: Any) -> int:
         topic, rows, _ = w
-        p = confluent_kafka.Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
-                                      "acks": "all", "linger.ms": 5,
-                                      "partitioner": "murmur2_random",
-                                      "queue.buffering.max.kbytes": 32768})
+        p = confluent_kafka.Producer(confluent_config(bootstrap))
         p.produce(topic, b"warm-up")
         p.flush(60)
         counts = [0]

@@ -11,6 +11,10 @@ _HeaderValue = bytes | str | bytearray | memoryview | None
 _Headers = Sequence[tuple[str, _HeaderValue]] | Mapping[str, _HeaderValue]
 
 RECORD_OVERHEAD: int
+PARTITIONER_MURMUR2: int
+PARTITIONER_XXHASH: int
+PARTITIONER_ROUND_ROBIN: int
+PARTITIONER_LIBRDKAFKA: int
 
 def librdkafka_version() -> tuple[str, int]: ...
 def _error_descriptions() -> list[tuple[int, str, str]]: ...

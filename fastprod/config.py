@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fastprod import serializers
+from fastprod import _core, serializers
 from fastprod.errors import ConfigError
 
 # kafka-python keyword → dotted property name.
@@ -79,10 +79,11 @@ MAX_BLOCK_MS_DEFAULT = 60_000
 BATCH_SIZE_DEFAULT = 1_000_000
 METADATA_REFRESH_MS_DEFAULT = 300_000
 
-# Partitioners fastprod runs in send() (the numbers are fp_partitioner in partition.h) ...
-PARTITIONERS: dict[str, int] = {"murmur2": 0, "default": 0, "murmur2_random": 0,
-                                "xxhash": 1, "round_robin": 2}
-PARTITIONER_LIBRDKAFKA = 3
+# Partitioners fastprod runs in send() ...
+PARTITIONERS: dict[str, int] = {
+    "murmur2": _core.PARTITIONER_MURMUR2, "default": _core.PARTITIONER_MURMUR2,
+    "murmur2_random": _core.PARTITIONER_MURMUR2, "xxhash": _core.PARTITIONER_XXHASH,
+    "round_robin": _core.PARTITIONER_ROUND_ROBIN}
 # ... and librdkafka's own, for key placement identical to other librdkafka clients.
 LIBRDKAFKA_PARTITIONERS = {"consistent_random", "consistent", "random", "fnv1a", "fnv1a_random"}
 
@@ -167,7 +168,7 @@ def resolve(keywords: Mapping[str, object], config: Mapping[str, object] | None)
 
     _check_conflicts(merged)
     properties = {k: v for k, v in DEFAULTS.items()}
-    if _explicit_acks_conflict_free(merged):
+    if _idempotence_ruled_out(merged):
         # Java: without an explicit enable.idempotence, acks other than all turn idempotence off.
         properties["enable.idempotence"] = "false"
     properties.update({k: _to_str(k, v) for k, v in merged.items()})
@@ -188,7 +189,7 @@ def _partitioner(merged: dict[str, object]) -> int | Callable[..., int]:
         return PARTITIONERS[str(value)]
     if value in LIBRDKAFKA_PARTITIONERS:
         merged["partitioner"] = value
-        return PARTITIONER_LIBRDKAFKA
+        return _core.PARTITIONER_LIBRDKAFKA
     raise ConfigError(f"unknown partitioner {value!r}; choose from "
                       f"{sorted(PARTITIONERS) + sorted(LIBRDKAFKA_PARTITIONERS)} or pass a callable "
                       "partitioner(key_bytes, all_partitions, available_partitions) -> int")
@@ -213,7 +214,7 @@ def _idempotence_conflicts(merged: Mapping[str, object]) -> list[str]:
     return conflicts
 
 
-def _explicit_acks_conflict_free(merged: Mapping[str, object]) -> bool:
+def _idempotence_ruled_out(merged: Mapping[str, object]) -> bool:
     """True when idempotence was not asked for and other settings rule it out: then, as in Java,
     it is turned off instead of failing."""
     return "enable.idempotence" not in merged and bool(_idempotence_conflicts(merged))

@@ -43,6 +43,12 @@ cdef enum:
 # Bytes charged against buffer.memory per record besides its key, value and headers.
 RECORD_OVERHEAD = FP_RECORD_OVERHEAD
 
+# fp_partitioner values, for fastprod.config's partitioner names.
+PARTITIONER_MURMUR2 = FP_PARTITIONER_MURMUR2
+PARTITIONER_XXHASH = FP_PARTITIONER_XXHASH
+PARTITIONER_ROUND_ROBIN = FP_PARTITIONER_ROUND_ROBIN
+PARTITIONER_LIBRDKAFKA = FP_PARTITIONER_LIBRDKAFKA
+
 cdef int64_t FOREVER_MS = 10 * 365 * 86400 * <int64_t>1000
 
 

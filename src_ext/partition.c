@@ -41,18 +41,16 @@ static int32_t fp_murmur2_partition(const void *key, size_t len, int32_t count) 
 }
 
 static int fp_xxh3_load(const char *path, char *errbuf, size_t errbuf_size) {
-    void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (handle == NULL) {
-        snprintf(errbuf, errbuf_size, "cannot load xxhash from %s: %s", path, dlerror());
+    void *handle = rdk_open_library(path, "xxhash", errbuf, errbuf_size);
+    if (handle == NULL)
         return -1;
-    }
     fp_xxh3_fn fn;
     *(void **)&fn = dlsym(handle, "XXH3_64bits");
     if (fn == NULL) {
         snprintf(errbuf, errbuf_size, "%s does not export XXH3_64bits", path);
         return -1;
     }
-    fp_xxh3_64 = fn; /* the handle stays open for the life of the process */
+    fp_xxh3_64 = fn;
     return 0;
 }
 

@@ -81,8 +81,9 @@ cdef class ProducerCore:
                 _load_xxh3()
         # Records may wait up to 1 ms for the drain thread while librdkafka lingers >= 2 ms
         # anyway; with a shorter linger.ms every record wakes it at once.
-        linger_ms = float(dict(properties).get("linger.ms", "5"))
-        self._max_message_bytes = int(dict(properties).get("message.max.bytes", "1000000"))
+        settings = dict(properties)
+        linger_ms = float(settings.get("linger.ms", "5"))
+        self._max_message_bytes = int(settings.get("message.max.bytes", "1000000"))
         self._engine = fp_engine_new(conf, buffer_memory, metadata_refresh_ms,
                                      1 if linger_ms >= 2 else 0, errstr, sizeof(errstr))
         if self._engine == NULL:
@@ -264,13 +265,12 @@ cdef class ProducerCore:
             # kafka-python's Serializer.serialize(topic, headers, obj) may add headers
             header_list = [] if headers is None else list(
                 (<dict>headers).items() if isinstance(headers, dict) else headers)
-            headers = header_list if header_list else None
         if self._key_encoding.kind != ENC_AS_IS:
             key = self._key_encoding.encode(topic, key, header_list)
         if self._value_encoding.kind != ENC_AS_IS:
             value = self._value_encoding.encode(topic, value, header_list)
-        if header_list:
-            headers = header_list
+        if header_list is not None:
+            headers = header_list or None
         kheld = _view(key, &kview, &kdata, &klen, "key", topic)
         try:
             vheld = _view(value, &vview, &vdata, &vlen, "value", topic)
@@ -293,7 +293,9 @@ cdef class ProducerCore:
         cdef int32_t part
         cdef int64_t ts
         cdef rd_kafka_headers_t *hdrs = NULL
-        cdef size_t charge, size
+        cdef size_t key_bytes = klen if klen > 0 else 0
+        cdef size_t value_bytes = vlen if vlen > 0 else 0
+        cdef size_t header_bytes
         if timestamp_ms is None:
             ts = fp_wallclock_ms()
         else:
@@ -302,19 +304,18 @@ cdef class ProducerCore:
             if timestamp_ms < 0:
                 raise ValueError(f"timestamp_ms must be >= 0, not {timestamp_ms}")
             ts = timestamp_ms
-        part = self._partition(topic, t, partition, kdata, klen,
-                               (klen if klen > 0 else 0) + (vlen if vlen > 0 else 0))
+        part = self._partition(topic, t, partition, kdata, klen, key_bytes + value_bytes)
         if headers is not None:
             hdrs = _build_headers(headers, topic)
         try:
-            size = (klen if klen > 0 else 0) + (vlen if vlen > 0 else 0) + fp_headers_bytes(hdrs)
-            if size > self._max_message_bytes:
+            header_bytes = fp_headers_bytes(hdrs)
+            if key_bytes + value_bytes + header_bytes > <size_t>self._max_message_bytes:
                 raise _errors.MessageSizeTooLargeError.from_message(
-                    f"the record to {topic!r} has {size} bytes of key, value and headers, more "
-                    f"than max_request_size / message.max.bytes ({self._max_message_bytes})")
-            charge = fp_record_charge(klen if klen > 0 else 0, vlen if vlen > 0 else 0,
-                                      size - (klen if klen > 0 else 0) - (vlen if vlen > 0 else 0))
-            self._enqueue(charge, topic, t.rkt, part, ts, kdata, klen, vdata, vlen, hdrs, opaque)
+                    f"the record to {topic!r} has {key_bytes + value_bytes + header_bytes} bytes "
+                    f"of key, value and headers, more than max_request_size / message.max.bytes "
+                    f"({self._max_message_bytes})")
+            self._enqueue(fp_record_charge(key_bytes, value_bytes, header_bytes), topic, t.rkt,
+                          part, ts, kdata, klen, vdata, vlen, hdrs, opaque)
             hdrs = NULL  # the ring owns them now
             return 0
         finally:

@@ -4,14 +4,21 @@
 
 #include "rdk.h"
 
-static int rdk_load(const char *path, char *errbuf, size_t errbuf_size) {
+static void *rdk_open_library(const char *path, const char *what, char *errbuf,
+                              size_t errbuf_size) {
     /* RTLD_LOCAL: the library's symbols stay out of the global namespace, so a system
-     * librdkafka loaded by another extension cannot be confused with this one. */
+     * librdkafka loaded by another extension cannot be confused with this one. The handle is
+     * never closed: callers keep pointers into the library for the life of the process. */
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (handle == NULL) {
-        snprintf(errbuf, errbuf_size, "cannot load librdkafka from %s: %s", path, dlerror());
+    if (handle == NULL)
+        snprintf(errbuf, errbuf_size, "cannot load %s from %s: %s", what, path, dlerror());
+    return handle;
+}
+
+static int rdk_load(const char *path, char *errbuf, size_t errbuf_size) {
+    void *handle = rdk_open_library(path, "librdkafka", errbuf, errbuf_size);
+    if (handle == NULL)
         return -1;
-    }
     rdk_api table;
 #define RDK_RESOLVE(ret, name, params)                                                         \
     *(void **)&table.name = dlsym(handle, #name);                                              \
@@ -27,7 +34,6 @@ static int rdk_load(const char *path, char *errbuf, size_t errbuf_size) {
                  RDK_MIN_VERSION_STR " (upgrade confluent-kafka)", table.rd_kafka_version_str(), path);
         return -1;
     }
-    /* The handle is never closed: the table points into the library for the life of the process. */
     rdk = table;
     return 0;
 }

@@ -10,7 +10,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
     cdef Py_ssize_t n, i = 0
     cdef Py_ssize_t sizes[2]
     cdef object vseq = None, kseq = None, pseq = None, tseq = None, hseq = None
-    cdef object part_obj = None, key_obj = None, value_obj
+    cdef object part_obj = None, key_obj = None, value_obj, ts_obj = None, headers_obj = None
     cdef _ArrowColumn varrow = None, karrow = None
     cdef const char *kdata
     cdef const char *vdata
@@ -53,6 +53,10 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
         for i in range(n):
             if pseq is not None:
                 part_obj = <object>PySequence_Fast_GET_ITEM(pseq, i)
+            if tseq is not None:
+                ts_obj = <object>PySequence_Fast_GET_ITEM(tseq, i)
+            if hseq is not None:
+                headers_obj = <object>PySequence_Fast_GET_ITEM(hseq, i)
             if varrow is not None and kseq is None:
                 # Arrow values (and keys): bytes straight from Arrow's buffers, as they are
                 varrow.get(i, &vdata, &vlen)
@@ -61,9 +65,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
                 else:
                     kdata, klen = NULL, -1
                 p._queue_bytes(topic, t, kdata, klen, vdata, vlen, part_obj,
-                               None if tseq is None else <object>PySequence_Fast_GET_ITEM(tseq, i),
-                               None if hseq is None else <object>PySequence_Fast_GET_ITEM(hseq, i),
-                               result._next_opaque())
+                               ts_obj, headers_obj, result._next_opaque())
             elif varrow is not None:  # Arrow values, keys from a sequence (key serializer)
                 varrow.get(i, &vdata, &vlen)
                 key_obj = p._key_encoding.encode(topic, <object>PySequence_Fast_GET_ITEM(kseq, i),
@@ -71,9 +73,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
                 kheld = _view(key_obj, &kview, &kdata, &klen, "key", topic)
                 try:
                     p._queue_bytes(topic, t, kdata, klen, vdata, vlen, part_obj,
-                                   None if tseq is None else <object>PySequence_Fast_GET_ITEM(tseq, i),
-                                   None if hseq is None else <object>PySequence_Fast_GET_ITEM(hseq, i),
-                                   result._next_opaque())
+                                   ts_obj, headers_obj, result._next_opaque())
                 finally:
                     if kheld:
                         PyBuffer_Release(&kview)
@@ -85,9 +85,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
                     key_obj = karrow.item(i)
                 else:
                     key_obj = None if kseq is None else <object>PySequence_Fast_GET_ITEM(kseq, i)
-                p._queue(topic, t, value_obj, key_obj, part_obj,
-                         None if tseq is None else <object>PySequence_Fast_GET_ITEM(tseq, i),
-                         None if hseq is None else <object>PySequence_Fast_GET_ITEM(hseq, i),
+                p._queue(topic, t, value_obj, key_obj, part_obj, ts_obj, headers_obj,
                          result._next_opaque(), sizes)
             result._sent += 1
             p._sent += 1
