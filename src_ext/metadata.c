@@ -1,6 +1,8 @@
 /* The metadata thread and the topic registry of includes/engine.h: partition tables for send()'s
  * partitioning. Compiled in the same unit as engine.c (after it). */
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine.h"
 
@@ -24,6 +26,50 @@ static int64_t fp_topic_due_ms(const fp_engine *e, const fp_topic *t) {
     return t->refreshed_ms + e->metadata_refresh_ms;
 }
 
+/* Asks the brokers for t's max.message.bytes (DescribeConfigs, no lock held) and stores it; keeps
+ * the old value when there is no answer (e.g. the principal may not describe topic configs). */
+static void fp_ask_topic_limit(fp_engine *e, fp_topic *t) {
+    char errstr[256];
+    rd_kafka_ConfigResource_t *resource =
+        rdk.rd_kafka_ConfigResource_new(RDK_RESOURCE_TOPIC, rdk.rd_kafka_topic_name(t->rkt));
+    rd_kafka_AdminOptions_t *options =
+        rdk.rd_kafka_AdminOptions_new(e->rk, RDK_ADMIN_OP_DESCRIBECONFIGS);
+    rd_kafka_queue_t *queue = rdk.rd_kafka_queue_new(e->rk);
+    if (resource != NULL && options != NULL && queue != NULL &&
+        rdk.rd_kafka_AdminOptions_set_request_timeout(options, FP_METADATA_TIMEOUT_MS, errstr,
+                                                       sizeof(errstr)) == 0) {
+        rdk.rd_kafka_DescribeConfigs(e->rk, &resource, 1, options, queue);
+        rd_kafka_event_t *ev = rdk.rd_kafka_queue_poll(queue, FP_METADATA_TIMEOUT_MS + 100);
+        const rd_kafka_DescribeConfigs_result_t *result =
+            ev != NULL && rdk.rd_kafka_event_error(ev) == 0
+                ? rdk.rd_kafka_event_DescribeConfigs_result(ev) : NULL;
+        size_t resource_count = 0, entry_count = 0;
+        const rd_kafka_ConfigResource_t **resources =
+            result != NULL ? rdk.rd_kafka_DescribeConfigs_result_resources(result, &resource_count)
+                           : NULL;
+        const rd_kafka_ConfigEntry_t **entries =
+            resource_count == 1 && rdk.rd_kafka_ConfigResource_error(resources[0]) == 0
+                ? rdk.rd_kafka_ConfigResource_configs(resources[0], &entry_count) : NULL;
+        for (size_t i = 0; i < entry_count; i++) {
+            const char *value = rdk.rd_kafka_ConfigEntry_value(entries[i]);
+            if (value != NULL && strcmp(rdk.rd_kafka_ConfigEntry_name(entries[i]),
+                                        "max.message.bytes") == 0) {
+                long limit = strtol(value, NULL, 10);
+                if (limit > 0 && limit <= INT32_MAX)
+                    __atomic_store_n(&t->max_message_bytes, (int32_t)limit, __ATOMIC_RELEASE);
+            }
+        }
+        if (ev != NULL)
+            rdk.rd_kafka_event_destroy(ev);
+    }
+    if (queue != NULL)
+        rdk.rd_kafka_queue_destroy(queue);
+    if (options != NULL)
+        rdk.rd_kafka_AdminOptions_destroy(options);
+    if (resource != NULL)
+        rdk.rd_kafka_ConfigResource_destroy(resource);
+}
+
 /* One metadata request for t (no lock held: it waits for the network). */
 static void fp_refresh_topic(fp_engine *e, fp_topic *t) {
     const rd_kafka_metadata_t *md = NULL;
@@ -34,6 +80,12 @@ static void fp_refresh_topic(fp_engine *e, fp_topic *t) {
         const rd_kafka_metadata_topic_t *mt = &md->topics[0];
         int32_t count = mt->partition_cnt;
         err = mt->err;
+        if (count > 0 && (t->limit_asked_ms == 0 ||
+                          fp_now_ms() - t->limit_asked_ms >= e->metadata_refresh_ms)) {
+            /* Before the first table: send() checks records against the limit once it has one. */
+            t->limit_asked_ms = fp_now_ms();
+            fp_ask_topic_limit(e, t);
+        }
         if (count > 0) {
             int32_t *ids = malloc(sizeof(int32_t) * 2 * (size_t)count);
             if (ids != NULL) {

@@ -108,6 +108,10 @@ static const fp_partitions *fp_topic_table(fp_topic *t) {
     return __atomic_load_n(&t->table, __ATOMIC_ACQUIRE);
 }
 
+static int32_t fp_topic_limit(fp_topic *t) {
+    return __atomic_load_n(&t->max_message_bytes, __ATOMIC_ACQUIRE);
+}
+
 static int fp_table_equal(const fp_partitions *a, const fp_partitions *b) {
     return a->count == b->count && a->available_count == b->available_count &&
            memcmp(a->available, b->available, sizeof(int32_t) * (size_t)a->available_count) == 0;

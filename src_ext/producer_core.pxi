@@ -12,6 +12,10 @@ cdef enum:
     # A partition beyond a topic's table gets this long for a fresher answer (the topic may have
     # grown) before send() calls it unknown.
     PARTITION_RECHECK_MS = 2000
+    # A record this large waits for its topic's first metadata answer, which brings the topic's
+    # max.message.bytes, so that it is checked against it; smaller ones fit any topic that is not
+    # misconfigured, and do not wait.
+    UNCHECKED_RECORD_BYTES = 1024
 
 
 cdef inline int _slice_ms(int64_t deadline) noexcept nogil:
@@ -295,7 +299,8 @@ cdef class ProducerCore:
         cdef rd_kafka_headers_t *hdrs = NULL
         cdef size_t key_bytes = klen if klen > 0 else 0
         cdef size_t value_bytes = vlen if vlen > 0 else 0
-        cdef size_t header_bytes
+        cdef size_t header_bytes, charge
+        cdef int32_t limit
         if timestamp_ms is None:
             ts = fp_wallclock_ms()
         else:
@@ -304,7 +309,6 @@ cdef class ProducerCore:
             if timestamp_ms < 0:
                 raise ValueError(f"timestamp_ms must be >= 0, not {timestamp_ms}")
             ts = timestamp_ms
-        part = self._partition(topic, t, partition, kdata, klen, key_bytes + value_bytes)
         if headers is not None:
             hdrs = _build_headers(headers, topic)
         try:
@@ -314,13 +318,46 @@ cdef class ProducerCore:
                     f"the record to {topic!r} has {key_bytes + value_bytes + header_bytes} bytes "
                     f"of key, value and headers, more than max_request_size / message.max.bytes "
                     f"({self._max_message_bytes})")
-            self._enqueue(fp_record_charge(key_bytes, value_bytes, header_bytes), topic, t.rkt,
-                          part, ts, kdata, klen, vdata, vlen, hdrs, opaque)
+            charge = fp_record_charge(key_bytes, value_bytes, header_bytes)
+            if charge > self._buffer_memory:
+                raise _errors.MessageSizeTooLargeError.from_message(
+                    f"the record to {topic!r} needs {charge} bytes, more than buffer.memory "
+                    f"({self._buffer_memory})")
+            if key_bytes + value_bytes >= UNCHECKED_RECORD_BYTES and fp_topic_table(t) == NULL:
+                self._await_table(topic, t, -1)
+            part = self._partition(topic, t, partition, kdata, klen, key_bytes + value_bytes)
+            limit = fp_topic_limit(t)
+            if limit != 0 and (limit != t.limit_seen or hdrs != NULL or key_bytes + value_bytes
+                               + FP_RECORD_MAX_UNHEADED_OVERHEAD > <size_t>limit):
+                self._check_topic_limit(topic, t, limit, klen, vlen, hdrs)
+            self._enqueue(charge, topic, t.rkt, part, ts, kdata, klen, vdata, vlen, hdrs, opaque)
             hdrs = NULL  # the ring owns them now
             return 0
         finally:
             if hdrs != NULL:
                 rdk.rd_kafka_headers_destroy(hdrs)
+
+    cdef int _check_topic_limit(self, str topic, fp_topic *t, int32_t limit, Py_ssize_t klen,
+                                Py_ssize_t vlen, rd_kafka_headers_t *hdrs) except -1:
+        """Refuses a record that the topic's brokers would refuse: alone in a batch it would exceed
+        the topic's max.message.bytes. Sent, it would fail the whole batch it shares with its
+        neighbours (librdkafka does not split a refused batch as Java's producer does). Judged on
+        the uncompressed size, as max_request_size is."""
+        cdef int64_t batch_bytes
+        if limit != t.limit_seen:
+            t.limit_seen = limit
+            if min(self._batch_size, self._max_message_bytes) > limit:
+                _log.warning(
+                    "topic %r accepts record batches up to %d bytes (max.message.bytes) but this "
+                    "producer builds batches up to %d (batch_size, max_request_size): a batch "
+                    "over the topic's limit fails whole; set batch_size <= %d for this topic",
+                    topic, limit, min(self._batch_size, self._max_message_bytes), limit)
+        batch_bytes = fp_record_batch_bytes(klen, vlen, hdrs)
+        if batch_bytes > limit:
+            raise _errors.MessageSizeTooLargeError.from_message(
+                f"the record to {topic!r} makes a {batch_bytes}-byte record batch, more than the "
+                f"topic's max.message.bytes ({limit})")
+        return 0
 
     cdef int _enqueue(self, size_t charge, str topic, rd_kafka_topic_t *rkt, int32_t partition,
                       int64_t timestamp_ms, const char *key, Py_ssize_t key_len,
@@ -345,10 +382,6 @@ cdef class ProducerCore:
         cdef fp_engine *engine = self._engine
         cdef int written
         cdef int64_t deadline = -1
-        if not reserved and charge > self._buffer_memory:
-            raise _errors.MessageSizeTooLargeError.from_message(
-                f"the record to {topic!r} needs {charge} bytes, more than buffer.memory "
-                f"({self._buffer_memory})")
         try:
             while True:
                 if reserved:

@@ -122,6 +122,14 @@ typedef struct fp_engine {
 static size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_bytes);
 /* Bytes of header names and values, as charged against buffer_memory. */
 static size_t fp_headers_bytes(rd_kafka_headers_t *hdrs);
+/* The size of a record batch (v2, uncompressed) holding this record alone: what a broker
+ * compares with the topic's max.message.bytes. Lengths -1 are null. */
+#define FP_RECORD_BATCH_OVERHEAD 61
+/* fp_record_batch_bytes exceeds key + value bytes by at most this much for a record without
+ * headers: batch header, then varints of at most 5 bytes for the record's length, key length and
+ * value length, three 1-byte fields and a 1-byte header count. */
+#define FP_RECORD_MAX_UNHEADED_OVERHEAD (FP_RECORD_BATCH_OVERHEAD + 3 * 5 + 3 + 1)
+static int64_t fp_record_batch_bytes(ssize_t key_len, ssize_t value_len, rd_kafka_headers_t *hdrs);
 
 /* Takes ownership of conf in every case. Returns NULL with errstr set on failure. The ring
  * holds buffer_memory / FP_RING_SHARE bytes, rounded up to a power of two. nap_ms: how long a

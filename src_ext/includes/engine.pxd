@@ -66,6 +66,7 @@ cdef extern from "partition.h" nogil:
     ctypedef struct fp_topic:
         rd_kafka_topic_t *rkt
         int32_t last_error
+        int32_t limit_seen
 
     ctypedef uint64_t (*fp_xxh3_fn)(const void *data, size_t len)
     fp_xxh3_fn fp_xxh3_64
@@ -75,6 +76,7 @@ cdef extern from "partition.h" nogil:
                                 const char *key, Py_ssize_t key_len, size_t record_bytes,
                                 int64_t batch_size)
     const fp_partitions *fp_topic_table(fp_topic *t)
+    int32_t fp_topic_limit(fp_topic *t)
 
 
 cdef extern from "engine.h" nogil:
@@ -100,6 +102,9 @@ cdef extern from "engine.h" nogil:
 
     size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_bytes)
     size_t fp_headers_bytes(rd_kafka_headers_t *hdrs)
+    enum: FP_RECORD_MAX_UNHEADED_OVERHEAD
+    int64_t fp_record_batch_bytes(Py_ssize_t key_len, Py_ssize_t value_len,
+                                  rd_kafka_headers_t *hdrs)
 
     fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
                              int64_t metadata_refresh_ms, int nap_ms, char *errstr,

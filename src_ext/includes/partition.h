@@ -35,12 +35,17 @@ typedef struct fp_topic {
     rd_kafka_topic_t *rkt;
     fp_partitions *table;   /* atomic: NULL until the first metadata answer with partitions */
     int32_t last_error;     /* atomic: the broker's or librdkafka's last metadata error */
+    /* atomic: the topic's max.message.bytes, the largest record batch its brokers accept; 0 while
+     * unknown (not yet asked, or DescribeConfigs refused). Set before the first table is. */
+    int32_t max_message_bytes;
 
     /* Owned by the metadata thread. */
     int64_t refreshed_ms;
+    int64_t limit_asked_ms; /* when max_message_bytes was last asked for (0: never) */
     int refresh_wanted;     /* atomic: a send() asks for an answer sooner than scheduled */
 
     /* Owned by send() callers. */
+    int32_t limit_seen;     /* max_message_bytes when send() last compared it with batch size */
     uint32_t cursor;        /* next index into the available partitions */
     int32_t sticky;         /* keyless records go here until sticky_bytes reaches batch size */
     int64_t sticky_bytes;
@@ -65,6 +70,8 @@ static int32_t fp_choose_partition(fp_topic *t, const fp_partitions *table, fp_p
 
 /* The topic's current table (acquire), or NULL before its first metadata answer. */
 static const fp_partitions *fp_topic_table(fp_topic *t);
+/* The topic's max.message.bytes (acquire), 0 while unknown. */
+static int32_t fp_topic_limit(fp_topic *t);
 /* Metadata thread: publishes a new table built from partition ids and leaders if it differs from
  * the current one. Returns 1 if it published. */
 static int fp_topic_publish(fp_topic *t, int32_t count, const int32_t *ids, const int32_t *leaders);

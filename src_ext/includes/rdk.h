@@ -19,6 +19,11 @@ typedef struct rd_kafka_topic_s rd_kafka_topic_t;
 typedef struct rd_kafka_topic_conf_s rd_kafka_topic_conf_t;
 typedef struct rd_kafka_queue_s rd_kafka_queue_t;
 typedef struct rd_kafka_headers_s rd_kafka_headers_t;
+typedef struct rd_kafka_op_s rd_kafka_event_t;
+typedef struct rd_kafka_AdminOptions_s rd_kafka_AdminOptions_t;
+typedef struct rd_kafka_ConfigResource_s rd_kafka_ConfigResource_t;
+typedef struct rd_kafka_ConfigEntry_s rd_kafka_ConfigEntry_t;
+typedef rd_kafka_event_t rd_kafka_DescribeConfigs_result_t;
 
 /* Public layout, unchanged since librdkafka 0.9. */
 typedef struct rd_kafka_message_s {
@@ -80,6 +85,8 @@ typedef void (*rdk_error_cb)(rd_kafka_t *rk, int err, const char *reason, void *
 #define RDK_TIMESTAMP_NOT_AVAILABLE 0
 #define RDK_TIMESTAMP_CREATE_TIME 1
 #define RDK_TIMESTAMP_LOG_APPEND_TIME 2
+#define RDK_RESOURCE_TOPIC 2            /* rd_kafka_ResourceType_t */
+#define RDK_ADMIN_OP_DESCRIBECONFIGS 5  /* rd_kafka_admin_op_t */
 
 /* rd_kafka_vtype_t, the tags of rd_kafka_producev's variadic arguments. */
 #define RDK_VTYPE_END 0
@@ -132,6 +139,7 @@ typedef void (*rdk_error_cb)(rd_kafka_t *rk, int err, const char *reason, void *
     X(rd_kafka_topic_t *, rd_kafka_topic_new,                                                    \
       (rd_kafka_t *rk, const char *topic, rd_kafka_topic_conf_t *conf))                          \
     X(void, rd_kafka_topic_destroy, (rd_kafka_topic_t *rkt))                                     \
+    X(const char *, rd_kafka_topic_name, (const rd_kafka_topic_t *rkt))                          \
     X(int, rd_kafka_metadata,                                                                    \
       (rd_kafka_t *rk, int all_topics, rd_kafka_topic_t *only_rkt,                               \
        const rd_kafka_metadata_t **metadatap, int timeout_ms))                                   \
@@ -148,7 +156,29 @@ typedef void (*rdk_error_cb)(rd_kafka_t *rk, int err, const char *reason, void *
        size_t *size))                                                                            \
     X(rd_kafka_queue_t *, rd_kafka_queue_get_main, (rd_kafka_t *rk))                             \
     X(void, rd_kafka_queue_yield, (rd_kafka_queue_t *rkqu))                                      \
-    X(void, rd_kafka_queue_destroy, (rd_kafka_queue_t *rkqu))
+    X(void, rd_kafka_queue_destroy, (rd_kafka_queue_t *rkqu))                                \
+    X(rd_kafka_queue_t *, rd_kafka_queue_new, (rd_kafka_t *rk))                                  \
+    X(rd_kafka_event_t *, rd_kafka_queue_poll, (rd_kafka_queue_t *rkqu, int timeout_ms))         \
+    X(int, rd_kafka_event_error, (rd_kafka_event_t *rkev))                                       \
+    X(void, rd_kafka_event_destroy, (rd_kafka_event_t *rkev))                                    \
+    X(rd_kafka_AdminOptions_t *, rd_kafka_AdminOptions_new, (rd_kafka_t *rk, int for_api))       \
+    X(int, rd_kafka_AdminOptions_set_request_timeout,                                            \
+      (rd_kafka_AdminOptions_t *options, int timeout_ms, char *errstr, size_t errstr_size))      \
+    X(void, rd_kafka_AdminOptions_destroy, (rd_kafka_AdminOptions_t *options))                   \
+    X(rd_kafka_ConfigResource_t *, rd_kafka_ConfigResource_new, (int restype, const char *name)) \
+    X(void, rd_kafka_ConfigResource_destroy, (rd_kafka_ConfigResource_t *config))                \
+    X(void, rd_kafka_DescribeConfigs,                                                            \
+      (rd_kafka_t *rk, rd_kafka_ConfigResource_t **configs, size_t config_cnt,                   \
+       const rd_kafka_AdminOptions_t *options, rd_kafka_queue_t *rkqu))                          \
+    X(const rd_kafka_DescribeConfigs_result_t *, rd_kafka_event_DescribeConfigs_result,          \
+      (rd_kafka_event_t *rkev))                                                                  \
+    X(const rd_kafka_ConfigResource_t **, rd_kafka_DescribeConfigs_result_resources,             \
+      (const rd_kafka_DescribeConfigs_result_t *result, size_t *cntp))                           \
+    X(int, rd_kafka_ConfigResource_error, (const rd_kafka_ConfigResource_t *config))             \
+    X(const rd_kafka_ConfigEntry_t **, rd_kafka_ConfigResource_configs,                          \
+      (const rd_kafka_ConfigResource_t *config, size_t *cntp))                                   \
+    X(const char *, rd_kafka_ConfigEntry_name, (const rd_kafka_ConfigEntry_t *entry))            \
+    X(const char *, rd_kafka_ConfigEntry_value, (const rd_kafka_ConfigEntry_t *entry))
 
 #define RDK_DECLARE_POINTER(ret, name, params) ret(*name) params;
 typedef struct rdk_api {
