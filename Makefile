@@ -24,9 +24,11 @@ $(VENV)/.installed: $(VENV)/.deps $(SOURCES)
 
 build: install
 
-# Starts a local broker, produces 1,000,000 records with fastprod, prints the figures, stops it.
+# The main job: fastprod against the other clients on a local broker this starts and stops;
+# prints the tables, writes build/bench.json and build/bench.png (README: docs/bench.*).
 run: install
-	$(VPY) -m bench.throughput --local --records 1000000
+	$(VPY) -m fastprod bench --local --records 200000 --runs 3 \
+		--json build/bench.json --plot build/bench.png
 
 # The whole suite; the integration fixture starts a broker and stops it by PID.
 test: install

@@ -18,9 +18,9 @@ import json
 import os
 import sys
 import time
+import uuid
 
-from bench._broker import broker, peak_rss_kb
-from bench.e2e import create_topic
+from fastprod.bench.environment import broker, peak_rss_kb
 
 MILLION = 1_000_000
 WARM_UP = 2 * MILLION
@@ -47,9 +47,13 @@ def slope(points: list[tuple[float, float]]) -> float:
 
 
 def run(bootstrap: str, records: int, mode: str, buffer_memory: int) -> dict:
+    from confluent_kafka.admin import AdminClient, NewTopic
+
     import fastprod
 
-    topic = create_topic(bootstrap, 6)
+    topic = f"memory-{uuid.uuid4().hex[:10]}"
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(topic, 6, 1)])[topic].result(60)
     value = os.urandom(100)
     acked = [0]
 

@@ -2,10 +2,15 @@
 
     fastprod produce TOPIC [--file F] [--value-format json|str|bytes] [--key-field NAME]
                            [--bootstrap HOST:PORT] [--config name=value ...]
+    fastprod bench [--local | --bootstrap HOST:PORT] [--scenario S ...] [--clients a,b]
+                   [--records N] [--runs N] [--json FILE] [--plot FILE.png]
 
-Reads one record per line (stdin or --file), sends them in batches, shows the rate on stderr, and
-ends with a summary. Exit status: 0 when every record was delivered, 1 when some failed, 2 for
-bad arguments or input.
+produce reads one record per line (stdin or --file), sends them in batches, shows the rate on
+stderr, and ends with a summary. Exit status: 0 when every record was delivered, 1 when some
+failed, 2 for bad arguments or input.
+
+bench compares fastprod with the other clients on one broker (see fastprod.bench.run); exit
+status 1 when a client's run failed (a client that is not installed is skipped, not failed).
 """
 
 from __future__ import annotations
@@ -47,12 +52,23 @@ def _parser() -> argparse.ArgumentParser:
                          help="a producer property, e.g. compression.type=lz4 (repeatable)")
     produce.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                          help="show the live rate on stderr (default: when stderr is a terminal)")
+    bench = commands.add_parser("bench", help="throughput against other clients, on one broker")
+    from fastprod.bench import run
+
+    run.add_arguments(bench)
     return ap
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = _parser()
     args = ap.parse_args(argv)
+    if args.command == "bench":
+        from fastprod.bench import run
+
+        problem = run.argument_error(args)
+        if problem:
+            ap.error(problem)
+        return run.bench(args)
     if not args.bootstrap:
         ap.error("give --bootstrap or set FASTPROD_BOOTSTRAP")
     if args.key_field and args.value_format != "json":

@@ -1,10 +1,12 @@
-/* The native ceiling for bench/e2e.py: the same librdkafka, driven from C with no Python at all.
+/* The native ceiling for `fastprod bench`: the same librdkafka, driven from C with no Python.
  *
- *   producer LIBRDKAFKA BOOTSTRAP TOPIC RECORDS VALUE_BYTES KEYED(0|1)
+ *   producer LIBRDKAFKA BOOTSTRAP TOPIC RECORDS VALUE_BYTES KEYED(0|1) [COMPRESSION PAYLOADS]
  *
  * Resolves librdkafka exactly as fastprod does (src_ext/rdk.c), sets the producer configuration
- * fastprod uses by default, produces RECORDS values (keys "key-<i>" when KEYED) with
- * rd_kafka_producev(F_COPY), and counts delivery reports. Prints one JSON line.
+ * fastprod uses by default (plus compression.type when given), produces RECORDS values (keys
+ * "key-<i>" when KEYED) with rd_kafka_producev(F_COPY), and counts delivery reports. Values cycle
+ * through the lines of the PAYLOADS file when given (the compression scenarios: the Python
+ * clients send the same values), else they are one VALUE_BYTES pattern. Prints one JSON line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +53,34 @@ static long peak_rss_kb(void) {
     return kb;
 }
 
+/* The newline-separated values of path, each size bytes; exits on a malformed file. */
+static char **read_payloads(const char *path, size_t size, long *count) {
+    FILE *f = fopen(path, "rb");
+    char **out = NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    *count = 0;
+    while (f && (len = getline(&line, &cap, f)) > 0) {
+        if (line[len - 1] == '\n')
+            len--;
+        if ((size_t)len != size) {
+            fprintf(stderr, "%s: a payload of %zd bytes, not %zu\n", path, len, size);
+            exit(2);
+        }
+        out = realloc(out, sizeof(char *) * (size_t)(*count + 1));
+        out[(*count)++] = memcpy(malloc(size), line, size);
+    }
+    if (f)
+        fclose(f);
+    free(line);
+    if (*count == 0) {
+        fprintf(stderr, "%s: no payloads\n", path);
+        exit(2);
+    }
+    return out;
+}
+
 static void set(rd_kafka_conf_t *conf, const char *k, const char *v) {
     char err[512];
     if (rdk.rd_kafka_conf_set(conf, k, v, err, sizeof err) != RDK_CONF_OK) {
@@ -61,8 +91,9 @@ static void set(rd_kafka_conf_t *conf, const char *k, const char *v) {
 
 int main(int argc, char **argv) {
     char err[512];
-    if (argc != 7) {
-        fprintf(stderr, "usage: %s LIBRDKAFKA BOOTSTRAP TOPIC RECORDS VALUE_BYTES KEYED\n", argv[0]);
+    if (argc != 7 && argc != 9) {
+        fprintf(stderr, "usage: %s LIBRDKAFKA BOOTSTRAP TOPIC RECORDS VALUE_BYTES KEYED "
+                "[COMPRESSION PAYLOADS]\n", argv[0]);
         return 2;
     }
     if (rdk_load(argv[1], err, sizeof err) != 0) {
@@ -82,6 +113,8 @@ int main(int argc, char **argv) {
     set(conf, "partitioner", "murmur2_random");
     set(conf, "queue.buffering.max.messages", "2147483647");
     set(conf, "queue.buffering.max.kbytes", "32768"); /* the same 32 MiB bound as buffer.memory */
+    if (argc == 9)
+        set(conf, "compression.type", argv[7]);
     rdk.rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_t *rk = rdk.rd_kafka_new(RDK_PRODUCER, conf, err, sizeof err);
     if (!rk) {
@@ -92,6 +125,8 @@ int main(int argc, char **argv) {
     char *value = malloc(size);
     for (size_t i = 0; i < size; i++)
         value[i] = (char)('a' + i % 26);
+    long payload_count = 0;
+    char **payloads = argc == 9 ? read_payloads(argv[8], size, &payload_count) : NULL;
 
     /* warm-up: metadata and the idempotent producer id, outside the timing */
     rdk.rd_kafka_producev(rk, RDK_VTYPE_RKT, rkt, RDK_VTYPE_MSGFLAGS, RDK_MSG_F_COPY,
@@ -106,7 +141,9 @@ int main(int argc, char **argv) {
         for (;;) {
             int e = rdk.rd_kafka_producev(rk, RDK_VTYPE_RKT, rkt, RDK_VTYPE_MSGFLAGS, RDK_MSG_F_COPY,
                                           RDK_VTYPE_KEY, keyed ? key : NULL, (size_t)klen,
-                                          RDK_VTYPE_VALUE, value, size, RDK_VTYPE_END);
+                                          RDK_VTYPE_VALUE,
+                                          payloads ? payloads[i % payload_count] : value, size,
+                                          RDK_VTYPE_END);
             if (e == RDK_ERR_NO_ERROR)
                 break;
             if (e != RDK_ERR__QUEUE_FULL) {

@@ -1,0 +1,307 @@
+"""`fastprod bench`: fastprod against the Python clients people use today, the Java producer and a
+C loop on the same librdkafka, end to end on one broker.
+
+Each (scenario, client, run) is its own subprocess on a fresh topic (6 partitions, replication
+as the cluster allows up to 3); runs are interleaved, the client order rotating every round, so
+that drifts of a shared machine hit every client alike. Every record of a run must be
+acknowledged for it to count. While a run goes, the topic's end offsets show the live rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import fastprod
+from fastprod.bench import environment, report
+from fastprod.bench.scenarios import LABELS, MAIN_SCENARIOS, SCENARIOS, Scenario, missing
+from fastprod.bench.workloads import compressible_values
+
+PACKAGE_PARENT = Path(fastprod.__file__).resolve().parents[1]
+PROGRESS_EVERY_S = 0.25
+
+
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--bootstrap", default=os.environ.get("FASTPROD_BOOTSTRAP"),
+                    help="host:port of the cluster to measure (default: $FASTPROD_BOOTSTRAP)")
+    ap.add_argument("--local", action="store_true",
+                    help="start the project's local Kafka broker for the run, stop it after")
+    ap.add_argument("--scenario", action="append", choices=sorted(SCENARIOS),
+                    help=f"repeatable (default: {', '.join(MAIN_SCENARIOS)})")
+    ap.add_argument("--clients", help="comma-separated subset, e.g. fastprod,confluent "
+                                      f"(of: {', '.join(LABELS)})")
+    ap.add_argument("--records", type=positive_int, default=1_000_000,
+                    help="records per run of the 100-byte scenarios; larger values send "
+                         "proportionally fewer (default: 1,000,000)")
+    ap.add_argument("--runs", type=positive_int, default=3, help="runs per client (default: 3)")
+    ap.add_argument("--partitions", type=positive_int, default=6)
+    ap.add_argument("--json", type=Path, metavar="FILE", help="write every figure as JSON")
+    ap.add_argument("--plot", type=Path, metavar="FILE.png", help="write a bar chart (matplotlib)")
+    ap.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                    help="live progress bar on stderr (default: when stderr is a terminal)")
+
+
+def argument_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with the arguments, before anything runs."""
+    if not (args.bootstrap or args.local):
+        return "give --bootstrap, FASTPROD_BOOTSTRAP or --local"
+    unknown = set(args.clients.split(",")) - set(LABELS) if args.clients else set()
+    if unknown:
+        return f"unknown client(s): {', '.join(sorted(unknown))} (known: {', '.join(LABELS)})"
+    return None
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+class Session:
+    """The broker and what every run of a benchmark needs from it."""
+
+    def __init__(self, bootstrap: str, partitions: int, progress: bool) -> None:
+        from confluent_kafka.admin import AdminClient
+
+        self.bootstrap = bootstrap
+        self.partitions = partitions
+        self.progress = progress
+        self.admin = AdminClient({"bootstrap.servers": bootstrap})
+        brokers = len(self.admin.list_topics(timeout=30).brokers)
+        self.replication = min(3, brokers)
+        self.scratch = Path(tempfile.mkdtemp(prefix="fastprod-bench-"))
+
+    def close(self) -> None:
+        """Drops the admin client before the broker goes (it would log the disconnect)."""
+        self.admin = None
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def topic(self) -> str:
+        from confluent_kafka.admin import NewTopic
+
+        name = f"fastprod-bench-{uuid.uuid4().hex[:10]}"
+        self.admin.create_topics([NewTopic(name, self.partitions, self.replication)])[name].result(60)
+        return name
+
+    def drop(self, topic: str) -> None:
+        """Deletes a finished run's topic: the cluster should not carry the partitions of every
+        earlier run into the next one (one broker slowed down by half over a full default run)."""
+        try:
+            self.admin.delete_topics([topic], operation_timeout=30)[topic].result(60)
+        except Exception as exc:  # noqa: BLE001 - a leftover topic must not fail the benchmark
+            print(f"  (could not delete topic {topic}: {exc})", file=sys.stderr)
+
+    def acknowledged(self, consumer: Any, topic: str) -> int:
+        from confluent_kafka import TopicPartition
+
+        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=1)[1]
+                   for p in range(self.partitions))
+
+
+def _command(client: str, s: Scenario, session: Session, topic: str, records: int) -> list[str]:
+    if client == "native":
+        cmd = [str(_native_binary()), _loaded_librdkafka(), session.bootstrap, topic, str(records),
+               str(s.value_bytes), "1" if s.keyed else "0"]
+        if s.compression:
+            cmd += [s.compression, str(_payload_file(session, s))]
+        return cmd
+    if client == "java":
+        props = [f"bootstrap.servers={session.bootstrap}", "acks=all", "linger.ms=5",
+                 "enable.idempotence=true"]
+        if s.compression:
+            props.append(f"compression.type={s.compression}")
+        payload = (["--payload-file", str(_payload_file(session, s))] if s.compression
+                   else ["--record-size", str(s.value_bytes)])
+        return ["java", "-cp", f"{environment.kafka_libs()}/*",
+                "org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
+                "--num-records", str(records), "--throughput", "-1", *payload,
+                "--producer-props", *props]
+    cmd = [sys.executable, "-m", "fastprod.bench.clients", client, "--bootstrap",
+           session.bootstrap, "--topic", topic, "--records", str(records),
+           "--size", str(s.value_bytes)]
+    if s.keyed:
+        cmd.append("--keyed")
+    if s.compression:
+        cmd += ["--compression", s.compression]
+    if s.fmt:
+        cmd += ["--format", s.fmt]
+    return cmd
+
+
+def _native_binary() -> Path:
+    out = environment.CACHE / "bench" / "native-producer"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not out.exists() or out.stat().st_mtime < environment.NATIVE_SOURCE.stat().st_mtime:
+        subprocess.run(["gcc", "-O2", "-std=gnu11", "-I", str(environment.RDK_INCLUDES), "-o",
+                        str(out), str(environment.NATIVE_SOURCE), "-ldl", "-lpthread"], check=True)
+    return out
+
+
+def _loaded_librdkafka() -> str:
+    """The librdkafka file fastprod resolved in this process (the C loop must use the same)."""
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        if "librdkafka" in line:
+            return line.split(maxsplit=5)[5]
+    raise RuntimeError("librdkafka is not mapped into this process")
+
+
+def _payload_file(session: Session, s: Scenario) -> Path:
+    path = session.scratch / f"payloads-{s.value_bytes}"
+    if not path.exists():
+        path.write_bytes(b"\n".join(compressible_values(s.value_bytes)) + b"\n")
+    return path
+
+
+def run_one(client: str, s: Scenario, session: Session, records: int, label: str) -> dict:
+    """One run in a subprocess; its figures, or a RuntimeError saying why it failed."""
+    topic = session.topic()
+    try:
+        return _run_on(topic, client, s, session, records, label)
+    finally:
+        session.drop(topic)
+
+
+def _run_on(topic: str, client: str, s: Scenario, session: Session, records: int,
+            label: str) -> dict:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(PACKAGE_PARENT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    with (session.scratch / "out").open("w+") as out, (session.scratch / "err").open("w+") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(_command(client, s, session, topic, records), stdout=out,
+                                stderr=err, env=env)
+        peak_kb = _watch(proc, session, topic, records, label, started)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode != 0:
+        raise RuntimeError(f"exit {proc.returncode}: {stderr.strip()[-1500:]}")
+    if client == "java":
+        return _java_result(stdout, records, usage.ru_utime + usage.ru_stime, peak_kb)
+    result = json.loads(stdout.strip().splitlines()[-1])
+    if result["delivered"] != records:
+        raise RuntimeError(f"delivered {result['delivered']:,} of {records:,}")
+    return result
+
+
+def _watch(proc: subprocess.Popen, session: Session, topic: str, records: int, label: str,
+           started: float) -> int:
+    """Waits for proc to exit, drawing the live rate if asked; returns its last seen VmHWM (kB),
+    since wait4's ru_maxrss can carry a forking parent's high-water mark."""
+    consumer = None
+    if session.progress:
+        from confluent_kafka import Consumer
+
+        consumer = Consumer({"bootstrap.servers": session.bootstrap,
+                             "group.id": "fastprod-bench-progress"})
+    peak_kb, last = 0, (started, 0)
+    try:
+        while os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            peak_kb = max(peak_kb, _vm_hwm_kb(proc.pid))
+            time.sleep(PROGRESS_EVERY_S)
+            if consumer is not None:
+                now, acked = time.perf_counter(), session.acknowledged(consumer, topic)
+                rate = (acked - last[1]) / (now - last[0])
+                last = (now, acked)
+                report.progress_line(label, min(acked, records), records, rate, now - started)
+    finally:
+        if consumer is not None:
+            consumer.close()
+            report.progress_done()
+    return peak_kb
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _java_result(stdout: str, records: int, cpu_seconds: float, peak_kb: int) -> dict:
+    """ProducerPerformance's summary line: 'N records sent, R records/sec (M MB/sec), ...'."""
+    line = next((l for l in reversed(stdout.splitlines()) if "records sent" in l), None)
+    if line is None:
+        raise RuntimeError(f"no summary in ProducerPerformance's output: {stdout[-500:]!r}")
+    sent = int(line.split(" records sent")[0].strip())
+    rate = float(line.split("records sent,")[1].split("records/sec")[0])
+    if sent != records:
+        raise RuntimeError(f"ProducerPerformance sent {sent:,} of {records:,}")
+    # Its error count is not printed: records it failed to send end its run with an exception.
+    return {"delivered": sent, "failed": 0, "seconds": sent / rate, "enqueue_seconds": None,
+            "cpu_seconds": cpu_seconds, "cpu_whole_process": True, "max_rss_kb": peak_kb}
+
+
+def bench(args: argparse.Namespace) -> int:
+    """Runs the benchmark `args` describe (see add_arguments); the exit status."""
+    scenarios = args.scenario or list(MAIN_SCENARIOS)
+    chosen = set(args.clients.split(",")) if args.clients else None
+    if args.plot:
+        from fastprod.bench import plot
+
+        plot.check_available()
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    with environment.broker(args.bootstrap, args.local) as bootstrap:
+        session = Session(bootstrap, args.partitions, progress)
+        result = report.new(args.records, args.runs, args.partitions, bootstrap)
+        print(report.header(result))
+        try:
+            failures = _scenarios(session, scenarios, chosen, args, result)
+        finally:
+            session.close()
+    for path in filter(None, [args.json, args.plot]):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    if args.plot:
+        plot.write(result, args.plot)
+    return 1 if failures else 0
+
+
+def _scenarios(session: Session, scenarios: list[str], chosen: set[str] | None,
+               args: argparse.Namespace, result: dict[str, Any]) -> int:
+    """Runs every scenario, printing its table; the number of clients whose runs failed."""
+    failures = 0
+    for name in scenarios:
+        s = SCENARIOS[name]
+        clients = [c for c in s.clients if chosen is None or c in chosen]
+        skipped = {c: r for c in clients if (r := missing(c, s))}
+        runnable = [c for c in clients if c not in skipped]
+        runs: dict[str, list[dict]] = {c: [] for c in runnable}
+        failed: dict[str, str] = {}
+        records = s.records(args.records)
+        for i in range(args.runs):
+            order = runnable[i % len(runnable):] + runnable[:i % len(runnable)] if runnable else []
+            for client in order:
+                if client in failed:
+                    continue
+                label = f"{name} {i + 1}/{args.runs} {LABELS[client]}"
+                try:
+                    r = run_one(client, s, session, records, label)
+                except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+                    failed[client] = str(exc)
+                    print(f"  {label}: FAILED {exc}", file=sys.stderr)
+                    continue
+                runs[client].append(r)
+                print(f"  {label:<52} {records / r['seconds']:>11,.0f} msgs/s",
+                      file=sys.stderr)
+        failures += len(failed)
+        entry = report.scenario_entry(name, s, records, runs, skipped, failed)
+        result["scenarios"][name] = entry
+        print(report.table(name, entry), flush=True)
+    return failures
