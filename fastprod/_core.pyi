@@ -1,11 +1,16 @@
 # Stub of the compiled module (src_ext/_core.pyx); kept in step with it by mypy.stubtest.
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar, final, overload
+from typing import Any, Generic, Protocol, TypeVar as _PlainTypeVar, final, overload
+
+from typing_extensions import TypeVar, disjoint_base
 
 from fastprod.errors import KafkaError
 from fastprod.records import ProducerRecord, RecordMetadata
 
-_F = TypeVar("_F", bound=DeliveryFuture)
+_F = _PlainTypeVar("_F", bound=DeliveryFuture)
+# What send() takes as key and value before serialization (Any unless a subclass says).
+_K = TypeVar("_K", default=Any)
+_V = TypeVar("_V", default=Any)
 
 _HeaderValue = bytes | str | bytearray | memoryview | None
 _Headers = Sequence[tuple[str, _HeaderValue]] | Mapping[str, _HeaderValue]
@@ -61,21 +66,31 @@ class BatchResult:
     def failed_indices(self) -> list[int]: ...
     def __len__(self) -> int: ...
 
+class _ArrowArray(Protocol):
+    def __arrow_c_array__(self, requested_schema: object = None) -> tuple[object, object]: ...
+
+class _ArrowChunkedArray(Protocol):
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object: ...
+
+# A pyarrow Array or ChunkedArray of binary or string values (send_batch reads their buffers).
+_ArrowInput = _ArrowArray | _ArrowChunkedArray
+
 _Partitioner = Callable[[bytes | None, tuple[int, ...], tuple[int, ...]], int]
 
-class ProducerCore:
-    def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+@disjoint_base
+class ProducerCore(Generic[_K, _V]):
     def _start(self, properties: list[tuple[str, str]], buffer_memory: int, max_block_ms: int,
                key_serializer: object = None, value_serializer: object = None,
                partitioner: int | _Partitioner = 0, batch_size: int = 1000000,
                metadata_refresh_ms: int = 300000) -> None: ...
     @overload
-    def send(self, topic: str, value: Any = None, key: Any = None, partition: int | None = None,
+    def send(self, topic: str, value: _V | None = None, key: _K | None = None, partition: int | None = None,
              timestamp_ms: int | None = None, headers: _Headers | None = None) -> DeliveryFuture: ...
     @overload
     def send(self, topic: ProducerRecord) -> DeliveryFuture: ...
     @overload
-    def send_batch(self, topic: str, values: Sequence[Any] | None = None, keys: Sequence[Any] | None = None,
+    def send_batch(self, topic: str, values: Sequence[_V | None] | _ArrowInput | None = None,
+                   keys: Sequence[_K | None] | _ArrowInput | None = None,
                    partitions: int | Sequence[int | None] | None = None,
                    timestamps_ms: Sequence[int | None] | None = None,
                    headers: Sequence[_Headers | None] | None = None, *,

@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `fastprod` command (argv: its arguments, default sys.argv[1:]); the exit status."""
     ap = _parser()
     args = ap.parse_args(argv)
     if args.command == "bench":

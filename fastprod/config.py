@@ -184,7 +184,7 @@ def _partitioner(merged: dict[str, object]) -> int | Callable[..., int]:
     if value is None:
         return PARTITIONERS["murmur2"]
     if callable(value):
-        return value  # type: ignore[return-value]
+        return value
     if value in PARTITIONERS:
         return PARTITIONERS[str(value)]
     if value in LIBRDKAFKA_PARTITIONERS:

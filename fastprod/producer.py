@@ -5,22 +5,38 @@ from __future__ import annotations
 import atexit
 import os
 import weakref
+import typing
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from fastprod import _core
 from fastprod.config import resolve
 from fastprod.serializers import Serializer
 
+if TYPE_CHECKING:
+    # Defaults (PEP 696) let an unparameterized Producer mean Producer[Any, Any]; typing's own
+    # TypeVar takes default= only from Python 3.13.
+    from typing_extensions import TypeVar
+
+    K = TypeVar("K", default=Any)
+    V = TypeVar("V", default=Any)
+else:
+    K = typing.TypeVar("K")
+    V = typing.TypeVar("V")
+
 # At interpreter exit, pending records of producers never closed get this long to be delivered.
 EXIT_CLOSE_TIMEOUT_S = 30.0
 
-_live: weakref.WeakSet[Producer] = weakref.WeakSet()
+_live: weakref.WeakSet[Producer[Any, Any]] = weakref.WeakSet()
 
 
-class Producer(_core.ProducerCore):
+class Producer(_core.ProducerCore[K, V], Generic[K, V]):
     """A Kafka producer whose record path is compiled and runs librdkafka without the GIL.
+
+    ``Producer[K, V]`` types what send() and send_batch() take before serialization, e.g.
+    ``Producer[str, dict[str, object]]`` with ``key_serializer="str", value_serializer="json"``;
+    a bare ``Producer`` takes anything (``Producer[Any, Any]``).
 
     Parameters
     ----------
@@ -86,7 +102,7 @@ class Producer(_core.ProducerCore):
         ProducerClosedError."""
         self._close(timeout)
 
-    def __enter__(self) -> Producer:
+    def __enter__(self) -> Producer[K, V]:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -34,7 +34,9 @@ class RecordMetadata(NamedTuple):
 class ProducerRecord(msgspec.Struct):
     """One record to send: ``producer.send(record)`` or ``producer.send_batch(records)``.
 
-    Fields are send()'s arguments; ``value`` and ``key`` go through the producer's serializers.
+    Fields are send()'s arguments: ``topic``; ``value`` and ``key`` (through the producer's
+    serializers; None stays null); ``partition`` (None: the partitioner decides); ``timestamp_ms``
+    (None: now); ``headers`` as ``(name, value)`` pairs or a dict.
     """
 
     topic: str

@@ -40,6 +40,8 @@ class Serializer(Generic[T]):
     accepts: type | tuple[type, ...] | None = None
 
     def serialize(self, topic: str, headers: HeaderList | None, obj: T) -> bytes:
+        """The bytes to send for ``obj`` (a record to ``topic``); may append to ``headers``.
+        Raises SerializationError for an object it cannot encode."""
         raise NotImplementedError
 
     def __call__(self, obj: T) -> bytes:
@@ -106,7 +108,8 @@ class StructSerializer(Serializer[T]):
     def serialize(self, topic: str, headers: HeaderList | None, obj: T) -> bytes:
         if not isinstance(obj, self.type):
             raise SerializationError(f"expected {self.type.__name__}, not {type(obj).__name__}")
-        return self._encoder.encode(obj)
+        encoded: bytes = self._encoder.encode(obj)
+        return encoded
 
 
 class AvroSerializer(Serializer[Any]):

@@ -29,6 +29,7 @@ import os
 import sys
 import threading
 import time
+import types
 
 from fastprod import errors as _errors
 from fastprod.records import (ProducerRecord as _ProducerRecord, RecordMetadata as _RecordMetadata,

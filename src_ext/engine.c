@@ -27,6 +27,18 @@ static int64_t fp_clock_ms(clockid_t clock) {
 static int64_t fp_now_ms(void) { return fp_clock_ms(CLOCK_MONOTONIC); }
 static int64_t fp_wallclock_ms(void) { return fp_clock_ms(CLOCK_REALTIME); }
 
+/* Waits are timed on the monotonic clock, so that a wall-clock step cannot stretch or cut them:
+ * macOS lacks pthread_condattr_setclock but has a relative timed wait instead. */
+#ifdef __APPLE__
+static void fp_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *lock, int wait_ms) {
+    struct timespec rel = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L};
+    pthread_cond_timedwait_relative_np(cv, lock, &rel);
+}
+
+static int fp_cond_init(pthread_cond_t *cv) { return pthread_cond_init(cv, NULL); }
+
+static void fp_name_thread(const char *name) { pthread_setname_np(name); }
+#else
 static void fp_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *lock, int wait_ms) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -47,6 +59,9 @@ static int fp_cond_init(pthread_cond_t *cv) {
     pthread_condattr_destroy(&attr);
     return rc;
 }
+
+static void fp_name_thread(const char *name) { pthread_setname_np(pthread_self(), name); }
+#endif
 
 /* ---- records ------------------------------------------------------------------------------ */
 
@@ -270,7 +285,7 @@ static void fp_drain_finish(fp_engine *e, int64_t deadline_ms) {
 
 static void *fp_drain_main(void *arg) {
     fp_engine *e = arg;
-    pthread_setname_np(pthread_self(), "fastprod-drain");
+    fp_name_thread("fastprod-drain");
     int naps = 0;
     for (;;) {
         if (__atomic_load_n(&e->credentials_error, __ATOMIC_ACQUIRE) &&

@@ -105,7 +105,7 @@ static void fp_refresh_topic(fp_engine *e, fp_topic *t) {
 
 static void *fp_metadata_main(void *arg) {
     fp_engine *e = arg;
-    pthread_setname_np(pthread_self(), "fastprod-meta");
+    fp_name_thread("fastprod-meta");
     pthread_mutex_lock(&e->metadata_lock);
     while (!e->metadata_stopping) {
         int64_t now = fp_now_ms(), next = now + FP_METADATA_IDLE_MS;

@@ -48,6 +48,9 @@ cdef class ProducerCore:
     cdef int _waiters  # threads inside a GIL-released wait on the engine
     cdef uint64_t _sent, _delivered, _failed
 
+    # ProducerCore[K, V] for typing: fastprod.Producer subclasses it with its key/value types.
+    __class_getitem__ = classmethod(types.GenericAlias)
+
     def __cinit__(self, *args, **kwargs):
         self._topics = {}
         self._partition_tuples = {}

@@ -133,7 +133,7 @@ def _confluent(callback: bool, batch: bool) -> Client:
                         p.poll(0.01)
         else:
             produce, poll = p.produce, p.poll
-            kw = {"on_delivery": on_delivery} if callback else {}
+            kw: dict[str, Any] = {"on_delivery": on_delivery} if callback else {}
             for i, v in enumerate(values):
                 value = encode(v) if encode else v
                 key = None if keys is None else keys[i]
@@ -158,7 +158,7 @@ def _warm_up(w: Workload) -> tuple[Any, Any]:
 
 
 def _kafka_python(bootstrap: str, w: Workload, clock: Clock) -> int:
-    import kafka
+    import kafka  # type: ignore[import-untyped]
 
     p = kafka.KafkaProducer(
         bootstrap_servers=bootstrap, acks="all", linger_ms=5, compression_type=w.compression,
@@ -173,7 +173,7 @@ def _kafka_python(bootstrap: str, w: Workload, clock: Clock) -> int:
     clock.enqueued()
     p.flush()
     clock.end()
-    delivered = sum(f.succeeded() for f in futures)
+    delivered = sum(bool(f.succeeded()) for f in futures)
     p.close()
     return delivered
 
@@ -181,7 +181,7 @@ def _kafka_python(bootstrap: str, w: Workload, clock: Clock) -> int:
 def _aiokafka(bootstrap: str, w: Workload, clock: Clock) -> int:
     import asyncio
 
-    import aiokafka
+    import aiokafka  # type: ignore[import-untyped]
 
     async def produce() -> int:
         p = aiokafka.AIOKafkaProducer(

@@ -90,7 +90,7 @@ def _spread(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def scenario_entry(name: str, s: Scenario, records: int, runs: dict[str, list[dict]],
+def scenario_entry(name: str, s: Scenario, records: int, runs: dict[str, list[dict[str, Any]]],
                    skipped: dict[str, str], failed: dict[str, str]) -> dict[str, Any]:
     clients: dict[str, dict[str, Any]] = {}
     for client in s.clients:

@@ -31,6 +31,7 @@ PROGRESS_EVERY_S = 0.25
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options of `fastprod bench`."""
     ap.add_argument("--bootstrap", default=os.environ.get("FASTPROD_BOOTSTRAP"),
                     help="host:port of the cluster to measure (default: $FASTPROD_BOOTSTRAP)")
     ap.add_argument("--local", action="store_true",
@@ -61,6 +62,7 @@ def argument_error(args: argparse.Namespace) -> str | None:
 
 
 def positive_int(text: str) -> int:
+    """argparse type: an int of at least 1."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
@@ -83,11 +85,12 @@ class Session:
 
     def close(self) -> None:
         """Drops the admin client before the broker goes (it would log the disconnect)."""
-        self.admin = None
+        del self.admin
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def topic(self) -> str:
-        from confluent_kafka.admin import NewTopic
+        """A fresh topic for one run (its name)."""
+        from confluent_kafka.cimpl import NewTopic
 
         name = f"fastprod-bench-{uuid.uuid4().hex[:10]}"
         self.admin.create_topics([NewTopic(name, self.partitions, self.replication)])[name].result(60)
@@ -102,6 +105,7 @@ class Session:
             print(f"  (could not delete topic {topic}: {exc})", file=sys.stderr)
 
     def acknowledged(self, consumer: Any, topic: str) -> int:
+        """Records written to topic so far: the sum of its partitions' end offsets."""
         from confluent_kafka import TopicPartition
 
         return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=1)[1]
@@ -162,7 +166,7 @@ def _payload_file(session: Session, s: Scenario) -> Path:
     return path
 
 
-def run_one(client: str, s: Scenario, session: Session, records: int, label: str) -> dict:
+def run_one(client: str, s: Scenario, session: Session, records: int, label: str) -> dict[str, Any]:
     """One run in a subprocess; its figures, or a RuntimeError saying why it failed."""
     topic = session.topic()
     try:
@@ -172,7 +176,7 @@ def run_one(client: str, s: Scenario, session: Session, records: int, label: str
 
 
 def _run_on(topic: str, client: str, s: Scenario, session: Session, records: int,
-            label: str) -> dict:
+            label: str) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(PACKAGE_PARENT), *filter(None, [os.environ.get("PYTHONPATH")])]))
     with (session.scratch / "out").open("w+") as out, (session.scratch / "err").open("w+") as err:
@@ -189,13 +193,13 @@ def _run_on(topic: str, client: str, s: Scenario, session: Session, records: int
         raise RuntimeError(f"exit {proc.returncode}: {stderr.strip()[-1500:]}")
     if client == "java":
         return _java_result(stdout, records, usage.ru_utime + usage.ru_stime, peak_kb)
-    result = json.loads(stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     if result["delivered"] != records:
         raise RuntimeError(f"delivered {result['delivered']:,} of {records:,}")
     return result
 
 
-def _watch(proc: subprocess.Popen, session: Session, topic: str, records: int, label: str,
+def _watch(proc: subprocess.Popen[bytes], session: Session, topic: str, records: int, label: str,
            started: float) -> int:
     """Waits for proc to exit, drawing the live rate if asked; returns its last seen VmHWM (kB),
     since wait4's ru_maxrss can carry a forking parent's high-water mark."""
@@ -233,7 +237,7 @@ def _vm_hwm_kb(pid: int) -> int:
     return 0
 
 
-def _java_result(stdout: str, records: int, cpu_seconds: float, peak_kb: int) -> dict:
+def _java_result(stdout: str, records: int, cpu_seconds: float, peak_kb: int) -> dict[str, Any]:
     """ProducerPerformance's summary line: 'N records sent, R records/sec (M MB/sec), ...'."""
     line = next((l for l in reversed(stdout.splitlines()) if "records sent" in l), None)
     if line is None:
@@ -280,9 +284,9 @@ def _scenarios(session: Session, scenarios: list[str], chosen: set[str] | None,
     for name in scenarios:
         s = SCENARIOS[name]
         clients = [c for c in s.clients if chosen is None or c in chosen]
-        skipped = {c: r for c in clients if (r := missing(c, s))}
+        skipped = {c: why for c in clients if (why := missing(c, s))}
         runnable = [c for c in clients if c not in skipped]
-        runs: dict[str, list[dict]] = {c: [] for c in runnable}
+        runs: dict[str, list[dict[str, Any]]] = {c: [] for c in runnable}
         failed: dict[str, str] = {}
         records = s.records(args.records)
         for i in range(args.runs):

@@ -94,7 +94,7 @@ def missing(client: str, scenario: Scenario) -> str | None:
     if client == "kafka-python":
         reason = _module_missing("kafka", "kafka-python")
         if reason is None and scenario.compression:
-            from kafka import codec
+            from kafka import codec  # type: ignore[import-untyped]
 
             if not getattr(codec, f"has_{scenario.compression}")():
                 package = {"lz4": "lz4", "zstd": "zstandard"}[scenario.compression]
@@ -103,7 +103,7 @@ def missing(client: str, scenario: Scenario) -> str | None:
     if client == "aiokafka":
         reason = _module_missing("aiokafka", "aiokafka")
         if reason is None and scenario.compression:
-            from aiokafka import codec as aiocodec
+            from aiokafka import codec as aiocodec  # type: ignore[import-untyped]
 
             if not getattr(aiocodec, f"has_{scenario.compression}")():
                 return f"aiokafka lacks {scenario.compression} (pip install cramjam)"

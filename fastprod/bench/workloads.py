@@ -15,6 +15,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from fastprod.serializers import Serializer
+
 
 AVRO_SCHEMA = {"type": "record", "name": "Event", "fields": [
     {"name": "user", "type": "string"}, {"name": "event", "type": "string"},
@@ -68,6 +70,7 @@ def encoder(fmt: str) -> Callable[[Any], bytes]:
     return avro
 
 
-def fastprod_serializer(fmt: str) -> object:
+def fastprod_serializer(fmt: str) -> str | Serializer[Any]:
     from fastprod import serializers
+
     return serializers.AvroSerializer(AVRO_SCHEMA) if fmt == "avro" else fmt

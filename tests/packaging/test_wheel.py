@@ -1,0 +1,102 @@
+"""The wheel users install: `make wheel` (its `dist` step here) builds it and the sdist; it holds
+the compiled module, the stubs and py.typed but no sources and no librdkafka of its own;
+installed into a fresh venv with no Cython and no compiler on PATH, it passes the unit suite run
+from outside the source tree, so the installed package is what the tests import."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TEST_DEPENDENCIES = ["pytest", "pytest-timeout", "hypothesis", "fastavro"]
+
+
+@pytest.fixture(scope="module")
+def built() -> dict[str, Path]:
+    done = subprocess.run(["make", "-s", "dist", f"VPY={sys.executable}"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    wheels = sorted((ROOT / "dist").glob("fastprod-*manylinux*.whl"))
+    sdists = sorted((ROOT / "dist").glob("fastprod-*.tar.gz"))
+    assert len(wheels) == 1 and len(sdists) == 1, list((ROOT / "dist").iterdir())
+    print(f"\n{wheels[0].name}\n{done.stdout.strip()}")
+    return {"wheel": wheels[0], "sdist": sdists[0], "show": done.stdout}
+
+
+def test_wheel_holds_the_module_and_stubs_but_no_sources_or_librdkafka(built):
+    names = zipfile.ZipFile(built["wheel"]).namelist()
+    assert any(n.startswith("fastprod/_core.") and n.endswith(".so") for n in names)
+    assert {"fastprod/py.typed", "fastprod/_core.pyi", "fastprod/bench/run.py"} <= set(names)
+    assert [n for n in names if n.endswith((".c", ".h", ".pyx", ".pxi", ".pxd"))] == []
+    assert [n for n in names if "librdkafka" in n or n.endswith(".libs/")] == []
+    assert "manylinux" in built["wheel"].name
+    assert "is consistent with the following platform tag" in " ".join(built["show"].split())
+
+
+def test_sdist_holds_what_builds_the_module(built):
+    import tarfile
+
+    names = {n.split("/", 1)[1] for n in tarfile.open(built["sdist"]).getnames() if "/" in n}
+    assert {"src_ext/_core.pyx", "src_ext/engine.c", "src_ext/includes/rdk.h", "setup.py",
+            "fastprod/_core.pyi", "CHANGELOG.md"} <= names
+    assert "src_ext/_core.c" not in names
+
+
+def test_installed_wheel_passes_the_unit_suite_without_cython_or_compiler(built, tmp_path):
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    # Only the venv on PATH: no gcc, cc or cython to fall back on.
+    env = {"PATH": str(env_dir / "bin"), "HOME": os.environ.get("HOME", str(tmp_path)),
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CACHE_DIR"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+
+    def run(*args: str, cwd: Path = tmp_path) -> str:
+        done = subprocess.run([str(python), *args], cwd=cwd, env=env, capture_output=True,
+                              text=True, timeout=900)
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+        return done.stdout
+
+    run("-m", "pip", "install", "-q", str(built["wheel"]), *TEST_DEPENDENCIES)
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copytree(ROOT / "tests", work / "tests",
+                    ignore=shutil.ignore_patterns("__pycache__", "packaging"))
+    shutil.copy(ROOT / "pyproject.toml", work)
+    where = run("-c", "import fastprod, importlib.util, shutil; "
+                      "print(fastprod.__file__); print(importlib.util.find_spec('Cython')); "
+                      "print(shutil.which('gcc'), shutil.which('cc'))", cwd=work)
+    location, cython, compilers = where.splitlines()
+    assert location.startswith(str(env_dir)), location
+    assert cython == "None" and compilers == "None None"
+    out = run("-m", "pytest", "tests/unit", "-m", "not source_tree", "-q", "-p",
+              "no:cacheprovider", cwd=work)
+    print(out.strip().splitlines()[-1])
+    assert " passed" in out.splitlines()[-1] and "failed" not in out.splitlines()[-1]
+
+
+def test_cibuildwheel_builds_every_supported_platform():
+    """The cibuildwheel configuration parses and selects CPython 3.10-3.14 on manylinux x86_64 and
+    aarch64, musllinux x86_64 and macOS x86_64/arm64 (the builds themselves need Docker or a Mac:
+    .github/workflows/wheels.yml runs them on tags)."""
+    identifiers = set()
+    for platform in ("linux", "macos"):
+        done = subprocess.run([sys.executable, "-m", "cibuildwheel", "--print-build-identifiers",
+                               "--platform", platform], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        identifiers |= set(done.stdout.split())
+    expected = {f"cp3{minor}-{tag}" for minor in range(10, 15)
+                for tag in ("manylinux_x86_64", "manylinux_aarch64", "musllinux_x86_64",
+                            "macosx_x86_64", "macosx_arm64")}
+    assert identifiers == expected
