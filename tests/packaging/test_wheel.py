@@ -50,6 +50,17 @@ def test_sdist_holds_what_builds_the_module(built):
     assert "src_ext/_core.c" not in names
 
 
+def test_sdist_builds_a_wheel_on_its_own(built, tmp_path):
+    """pip builds the sdist in an isolated environment (setuptools and Cython from the sdist's
+    build-system table), so nothing the checkout has and the sdist lacks can hide here."""
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                           str(built["sdist"]), "-w", str(tmp_path)], capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (wheel,) = tmp_path.glob("fastprod-*.whl")
+    assert any(n.startswith("fastprod/_core.") for n in zipfile.ZipFile(wheel).namelist())
+
+
 def test_installed_wheel_passes_the_unit_suite_without_cython_or_compiler(built, tmp_path):
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
