@@ -46,12 +46,14 @@ bench-micro: install
 wheel: install
 	$(MAKE) --no-print-directory dist
 
+DIST ?= dist
+UNREPAIRED ?= build/wheel
 dist:
-	rm -rf dist build/wheel
-	$(VPY) -m build --sdist --no-isolation --outdir dist .
-	$(VPY) -m pip wheel -q --no-deps --no-build-isolation -w build/wheel .
-	PATH="$(dir $(VPY)):$$PATH" $(VPY) -m auditwheel repair -w dist build/wheel/fastprod-*.whl
-	$(VPY) -m auditwheel show dist/fastprod-*manylinux*.whl
+	rm -rf $(DIST) $(UNREPAIRED)
+	$(VPY) -m build --sdist --no-isolation --outdir $(DIST) .
+	$(VPY) -m pip wheel -q --no-deps --no-build-isolation -w $(UNREPAIRED) .
+	PATH="$(dir $(VPY)):$$PATH" $(VPY) -m auditwheel repair -w $(DIST) $(UNREPAIRED)/fastprod-*.whl
+	$(VPY) -m auditwheel show $(DIST)/fastprod-*manylinux*.whl
 
 test-unit: install
 	$(VPY) -m pytest tests/unit

@@ -31,7 +31,7 @@ EXIT_CLOSE_TIMEOUT_S = 30.0
 _live: weakref.WeakSet[Producer[Any, Any]] = weakref.WeakSet()
 
 
-class Producer(_core.ProducerCore[K, V], Generic[K, V]):
+class Producer(Generic[K, V], _core.ProducerCore[K, V]):  # Generic first: its [] checks win
     """A Kafka producer whose record path is compiled and runs librdkafka without the GIL.
 
     ``Producer[K, V]`` types what send() and send_batch() take before serialization, e.g.

@@ -7,9 +7,11 @@
 #include "engine.h"
 
 /* Metadata: a topic without a table (or whose table a send() doubts) is asked about again after
- * FP_METADATA_SOON_MS; one with a leaderless partition or an error after FP_METADATA_DEGRADED_MS.
- * Each request waits at most FP_METADATA_TIMEOUT_MS, which bounds how long close() can wait for
- * the metadata thread. */
+ * FP_METADATA_SOON_MS; one with a leaderless partition or an error after FP_METADATA_DEGRADED_MS;
+ * one whose max.message.bytes could not be learned after a backoff from FP_METADATA_DEGRADED_MS
+ * doubling up to the refresh interval. Each request waits at most FP_METADATA_TIMEOUT_MS (a
+ * refresh makes at most two: metadata, then the topic's configuration), which bounds how long
+ * close() can wait for the metadata thread. */
 #define FP_METADATA_SOON_MS 100
 #define FP_METADATA_DEGRADED_MS 1000
 #define FP_METADATA_TIMEOUT_MS 500
@@ -23,12 +25,16 @@ static int64_t fp_topic_due_ms(const fp_engine *e, const fp_topic *t) {
     if (table->available_count < table->count ||
         __atomic_load_n(&t->last_error, __ATOMIC_RELAXED) != 0)
         return t->refreshed_ms + FP_METADATA_DEGRADED_MS;
+    if (t->limit_retry_ms > 0)
+        return t->refreshed_ms + t->limit_retry_ms;
     return t->refreshed_ms + e->metadata_refresh_ms;
 }
 
 /* Asks the brokers for t's max.message.bytes (DescribeConfigs, no lock held) and stores it; keeps
- * the old value when there is no answer (e.g. the principal may not describe topic configs). */
-static void fp_ask_topic_limit(fp_engine *e, fp_topic *t) {
+ * the old value when there is no answer (e.g. the principal may not describe topic configs).
+ * Returns 1 if it learned the limit. */
+static int fp_ask_topic_limit(fp_engine *e, fp_topic *t) {
+    int learned = 0;
     char errstr[256];
     rd_kafka_ConfigResource_t *resource =
         rdk.rd_kafka_ConfigResource_new(RDK_RESOURCE_TOPIC, rdk.rd_kafka_topic_name(t->rkt));
@@ -55,8 +61,10 @@ static void fp_ask_topic_limit(fp_engine *e, fp_topic *t) {
             if (value != NULL && strcmp(rdk.rd_kafka_ConfigEntry_name(entries[i]),
                                         "max.message.bytes") == 0) {
                 long limit = strtol(value, NULL, 10);
-                if (limit > 0 && limit <= INT32_MAX)
+                if (limit > 0 && limit <= INT32_MAX) {
                     __atomic_store_n(&t->max_message_bytes, (int32_t)limit, __ATOMIC_RELEASE);
+                    learned = 1;
+                }
             }
         }
         if (ev != NULL)
@@ -68,6 +76,7 @@ static void fp_ask_topic_limit(fp_engine *e, fp_topic *t) {
         rdk.rd_kafka_AdminOptions_destroy(options);
     if (resource != NULL)
         rdk.rd_kafka_ConfigResource_destroy(resource);
+    return learned;
 }
 
 /* One metadata request for t (no lock held: it waits for the network). */
@@ -80,11 +89,17 @@ static void fp_refresh_topic(fp_engine *e, fp_topic *t) {
         const rd_kafka_metadata_topic_t *mt = &md->topics[0];
         int32_t count = mt->partition_cnt;
         err = mt->err;
-        if (count > 0 && (t->limit_asked_ms == 0 ||
+        if (count > 0 && (t->limit_asked_ms == 0 || t->limit_retry_ms > 0 ||
                           fp_now_ms() - t->limit_asked_ms >= e->metadata_refresh_ms)) {
             /* Before the first table: send() checks records against the limit once it has one. */
             t->limit_asked_ms = fp_now_ms();
-            fp_ask_topic_limit(e, t);
+            if (fp_ask_topic_limit(e, t)) {
+                t->limit_retry_ms = 0;
+            } else {
+                int64_t next = t->limit_retry_ms * 2;
+                t->limit_retry_ms = next < FP_METADATA_DEGRADED_MS ? FP_METADATA_DEGRADED_MS
+                                    : next > e->metadata_refresh_ms ? e->metadata_refresh_ms : next;
+            }
         }
         if (count > 0) {
             int32_t *ids = malloc(sizeof(int32_t) * 2 * (size_t)count);

@@ -41,6 +41,7 @@ cdef class ProducerCore:
     cdef object _partitioner_fn
     cdef int64_t _batch_size
     cdef int64_t _max_message_bytes
+    cdef bint _topic_limit_checked  # records are checked against max.message.bytes (uncompressed)
     cdef dict _partition_tuples  # topic -> (table address, all, available) for _partitioner_fn
     cdef object _dispatcher
     cdef object _dispatcher_ident
@@ -91,6 +92,10 @@ cdef class ProducerCore:
         settings = dict(properties)
         linger_ms = float(settings.get("linger.ms", "5"))
         self._max_message_bytes = int(settings.get("message.max.bytes", "1000000"))
+        # A broker judges the compressed batch, which send() cannot know: with compression a
+        # record over the topic's limit may still be taken, so only uncompressed ones are checked.
+        self._topic_limit_checked = settings.get(
+            "compression.type", settings.get("compression.codec", "none")) == "none"
         self._engine = fp_engine_new(conf, buffer_memory, metadata_refresh_ms,
                                      1 if linger_ms >= 2 else 0, errstr, sizeof(errstr))
         if self._engine == NULL:
@@ -326,10 +331,11 @@ cdef class ProducerCore:
                 raise _errors.MessageSizeTooLargeError.from_message(
                     f"the record to {topic!r} needs {charge} bytes, more than buffer.memory "
                     f"({self._buffer_memory})")
-            if key_bytes + value_bytes >= UNCHECKED_RECORD_BYTES and fp_topic_table(t) == NULL:
+            if (self._topic_limit_checked and fp_topic_table(t) == NULL
+                    and key_bytes + value_bytes + header_bytes >= UNCHECKED_RECORD_BYTES):
                 self._await_table(topic, t, -1)
             part = self._partition(topic, t, partition, kdata, klen, key_bytes + value_bytes)
-            limit = fp_topic_limit(t)
+            limit = fp_topic_limit(t) if self._topic_limit_checked else 0
             if limit != 0 and (limit != t.limit_seen or hdrs != NULL or key_bytes + value_bytes
                                + FP_RECORD_MAX_UNHEADED_OVERHEAD > <size_t>limit):
                 self._check_topic_limit(topic, t, limit, klen, vlen, hdrs)
@@ -344,8 +350,8 @@ cdef class ProducerCore:
                                 Py_ssize_t vlen, rd_kafka_headers_t *hdrs) except -1:
         """Refuses a record that the topic's brokers would refuse: alone in a batch it would exceed
         the topic's max.message.bytes. Sent, it would fail the whole batch it shares with its
-        neighbours (librdkafka does not split a refused batch as Java's producer does). Judged on
-        the uncompressed size, as max_request_size is."""
+        neighbours (librdkafka does not split a refused batch as Java's producer does). Only
+        without compression: the broker judges the compressed batch."""
         cdef int64_t batch_bytes
         if limit != t.limit_seen:
             t.limit_seen = limit

@@ -27,20 +27,28 @@ def confluent_config(bootstrap: str, compression: str | None = None) -> dict[str
     config: dict[str, object] = {
         "bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
         "linger.ms": 5, "partitioner": "murmur2_random",
-        "queue.buffering.max.kbytes": 32768}  # the same 32 MiB bound as fastprod's default
+        # the same 32 MiB bound as fastprod's default, and no count limit (fastprod has none)
+        "queue.buffering.max.kbytes": 32768, "queue.buffering.max.messages": 2147483647}
     if compression:
         config["compression.type"] = compression
     return config
 
 
 def peak_rss_kb() -> int:
-    """This process's peak RSS in kB: VmHWM, which exec resets. getrusage's ru_maxrss would keep
-    the high-water mark of the (larger) process that forked a benchmark subprocess."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmHWM in /proc/self/status")
+    """This process's peak RSS in kB: VmHWM, which exec resets. getrusage's ru_maxrss (the
+    fallback where there is no /proc, e.g. macOS, in bytes there) can keep the high-water mark of
+    the larger process that forked a benchmark subprocess."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak
 
 
 def kafka_libs() -> Path | None:
@@ -62,6 +70,8 @@ def java_missing() -> str | None:
 
 def native_missing() -> str | None:
     """Why the native C loop cannot run here, or None."""
+    if not sys.platform.startswith("linux"):
+        return "finds the loaded librdkafka through /proc (Linux only)"
     if not NATIVE_SOURCE.exists():
         return "needs a source checkout (bench/native/producer.c)"
     if shutil.which("gcc") is None:

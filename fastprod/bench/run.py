@@ -73,19 +73,23 @@ class Session:
     """The broker and what every run of a benchmark needs from it."""
 
     def __init__(self, bootstrap: str, partitions: int, progress: bool) -> None:
+        from confluent_kafka import Consumer
         from confluent_kafka.admin import AdminClient
 
         self.bootstrap = bootstrap
         self.partitions = partitions
         self.progress = progress
         self.admin = AdminClient({"bootstrap.servers": bootstrap})
+        # Reads end offsets: the live rate, and afterwards what each run really wrote.
+        self.offsets = Consumer({"bootstrap.servers": bootstrap, "group.id": "fastprod-bench"})
         brokers = len(self.admin.list_topics(timeout=30).brokers)
         self.replication = min(3, brokers)
         self.scratch = Path(tempfile.mkdtemp(prefix="fastprod-bench-"))
 
     def close(self) -> None:
-        """Drops the admin client before the broker goes (it would log the disconnect)."""
-        del self.admin
+        """Drops the clients before the broker goes (they would log the disconnect)."""
+        self.offsets.close()
+        del self.admin, self.offsets
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def topic(self) -> str:
@@ -104,11 +108,11 @@ class Session:
         except Exception as exc:  # noqa: BLE001 - a leftover topic must not fail the benchmark
             print(f"  (could not delete topic {topic}: {exc})", file=sys.stderr)
 
-    def acknowledged(self, consumer: Any, topic: str) -> int:
+    def written(self, topic: str, timeout: float = 10) -> int:
         """Records written to topic so far: the sum of its partitions' end offsets."""
         from confluent_kafka import TopicPartition
 
-        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=1)[1]
+        return sum(self.offsets.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)[1]
                    for p in range(self.partitions))
 
 
@@ -152,7 +156,8 @@ def _native_binary() -> Path:
 
 
 def _loaded_librdkafka() -> str:
-    """The librdkafka file fastprod resolved in this process (the C loop must use the same)."""
+    """The librdkafka file fastprod resolved in this process (the C loop must use the same; not
+    the confluent_kafka extension fastprod loads it through, which needs Python's symbols)."""
     for line in Path("/proc/self/maps").read_text().splitlines():
         if "librdkafka" in line:
             return line.split(maxsplit=5)[5]
@@ -183,8 +188,12 @@ def _run_on(topic: str, client: str, s: Scenario, session: Session, records: int
         started = time.perf_counter()
         proc = subprocess.Popen(_command(client, s, session, topic, records), stdout=out,
                                 stderr=err, env=env)
-        peak_kb = _watch(proc, session, topic, records, label, started)
-        _, status, usage = os.wait4(proc.pid, 0)
+        try:
+            status, usage, peak_kb = _watch(proc, session, topic, records, label, started)
+        except BaseException:
+            proc.kill()  # Ctrl-C or a broken watch: no client may outlive its run
+            proc.wait()
+            raise
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -192,38 +201,47 @@ def _run_on(topic: str, client: str, s: Scenario, session: Session, records: int
     if proc.returncode != 0:
         raise RuntimeError(f"exit {proc.returncode}: {stderr.strip()[-1500:]}")
     if client == "java":
-        return _java_result(stdout, records, usage.ru_utime + usage.ru_stime, peak_kb)
-    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+        if peak_kb == 0:  # no /proc: wait4's figure (kB on Linux, bytes on macOS)
+            peak_kb = usage.ru_maxrss // (1024 if sys.platform == "darwin" else 1)
+        result = _java_result(stdout, records, usage.ru_utime + usage.ru_stime, peak_kb)
+    else:
+        result = json.loads(stdout.strip().splitlines()[-1])
     if result["delivered"] != records:
         raise RuntimeError(f"delivered {result['delivered']:,} of {records:,}")
+    # What the client says it delivered, checked against the log: every client but Java's sends
+    # one warm-up record first.
+    expected = records + (0 if client == "java" else 1)
+    written = session.written(topic)
+    if written != expected:
+        raise RuntimeError(f"the topic holds {written:,} records, {expected:,} expected")
     return result
 
 
 def _watch(proc: subprocess.Popen[bytes], session: Session, topic: str, records: int, label: str,
-           started: float) -> int:
-    """Waits for proc to exit, drawing the live rate if asked; returns its last seen VmHWM (kB),
-    since wait4's ru_maxrss can carry a forking parent's high-water mark."""
-    consumer = None
-    if session.progress:
-        from confluent_kafka import Consumer
-
-        consumer = Consumer({"bootstrap.servers": session.bootstrap,
-                             "group.id": "fastprod-bench-progress"})
+           started: float) -> tuple[int, Any, int]:
+    """Waits for proc to exit, drawing the live rate if asked. Returns its wait status, its
+    rusage and its last seen VmHWM in kB (0 without /proc), since wait4's ru_maxrss can carry a
+    forking parent's high-water mark."""
     peak_kb, last = 0, (started, 0)
     try:
-        while os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid != 0:
+                return status, usage, peak_kb
             peak_kb = max(peak_kb, _vm_hwm_kb(proc.pid))
             time.sleep(PROGRESS_EVERY_S)
-            if consumer is not None:
-                now, acked = time.perf_counter(), session.acknowledged(consumer, topic)
+            if session.progress:
+                try:
+                    acked = session.written(topic, timeout=1)
+                except Exception:  # noqa: BLE001 - a missed sample only skips one redraw
+                    continue
+                now = time.perf_counter()
                 rate = (acked - last[1]) / (now - last[0])
                 last = (now, acked)
                 report.progress_line(label, min(acked, records), records, rate, now - started)
     finally:
-        if consumer is not None:
-            consumer.close()
+        if session.progress:
             report.progress_done()
-    return peak_kb
 
 
 def _vm_hwm_kb(pid: int) -> int:

@@ -42,6 +42,7 @@ typedef struct fp_topic {
     /* Owned by the metadata thread. */
     int64_t refreshed_ms;
     int64_t limit_asked_ms; /* when max_message_bytes was last asked for (0: never) */
+    int64_t limit_retry_ms; /* after a failed ask: when to ask again (backoff); 0 otherwise */
     int refresh_wanted;     /* atomic: a send() asks for an answer sooner than scheduled */
 
     /* Owned by send() callers. */

@@ -95,3 +95,14 @@ def test_batches_larger_than_the_topic_allows_are_warned_about(bootstrap, caplog
     warnings = [r.getMessage() for r in caplog.records if "max.message.bytes" in r.getMessage()]
     assert len(warnings) == 1
     assert f"set batch_size <= {LIMIT}" in warnings[0] and topic in warnings[0]
+
+
+def test_with_compression_the_broker_judges(bootstrap):
+    """The broker compares the compressed batch with the topic's limit: a record over the limit
+    that compresses below it is sent and delivered, not refused by send()."""
+    topic = _limited_topic(bootstrap, "lz4")
+    with fastprod.Producer(bootstrap, compression_type="lz4", batch_size=LIMIT) as producer:
+        future = producer.send(topic, b"abcd" * 2500)  # 10,000 bytes, a few dozen as lz4
+        producer.flush(30)
+    assert future.succeeded()
+    assert consume(bootstrap, topic, 1, 1)[0].value == b"abcd" * 2500

@@ -20,13 +20,16 @@ TEST_DEPENDENCIES = ["pytest", "pytest-timeout", "hypothesis", "fastavro"]
 
 
 @pytest.fixture(scope="module")
-def built() -> dict[str, Path]:
-    done = subprocess.run(["make", "-s", "dist", f"VPY={sys.executable}"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=900)
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("build")  # not the checkout's dist/ or build/
+    dist = out / "dist"
+    done = subprocess.run(["make", "-s", "dist", f"VPY={sys.executable}", f"DIST={dist}",
+                           f"UNREPAIRED={out / 'unrepaired'}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    wheels = sorted((ROOT / "dist").glob("fastprod-*manylinux*.whl"))
-    sdists = sorted((ROOT / "dist").glob("fastprod-*.tar.gz"))
-    assert len(wheels) == 1 and len(sdists) == 1, list((ROOT / "dist").iterdir())
+    wheels = sorted(dist.glob("fastprod-*manylinux*.whl"))
+    sdists = sorted(dist.glob("fastprod-*.tar.gz"))
+    assert len(wheels) == 1 and len(sdists) == 1, list(dist.iterdir())
     print(f"\n{wheels[0].name}\n{done.stdout.strip()}")
     return {"wheel": wheels[0], "sdist": sdists[0], "show": done.stdout}
 
