@@ -307,7 +307,7 @@ cdef class ProducerCore:
         cdef rd_kafka_headers_t *hdrs = NULL
         cdef size_t key_bytes = klen if klen > 0 else 0
         cdef size_t value_bytes = vlen if vlen > 0 else 0
-        cdef size_t header_bytes, charge
+        cdef size_t header_bytes, record_bytes, charge
         cdef int32_t limit
         if timestamp_ms is None:
             ts = fp_wallclock_ms()
@@ -321,9 +321,10 @@ cdef class ProducerCore:
             hdrs = _build_headers(headers, topic)
         try:
             header_bytes = fp_headers_bytes(hdrs)
-            if key_bytes + value_bytes + header_bytes > <size_t>self._max_message_bytes:
+            record_bytes = key_bytes + value_bytes + header_bytes
+            if record_bytes > <size_t>self._max_message_bytes:
                 raise _errors.MessageSizeTooLargeError.from_message(
-                    f"the record to {topic!r} has {key_bytes + value_bytes + header_bytes} bytes "
+                    f"the record to {topic!r} has {record_bytes} bytes "
                     f"of key, value and headers, more than max_request_size / message.max.bytes "
                     f"({self._max_message_bytes})")
             charge = fp_record_charge(key_bytes, value_bytes, header_bytes)
@@ -332,7 +333,7 @@ cdef class ProducerCore:
                     f"the record to {topic!r} needs {charge} bytes, more than buffer.memory "
                     f"({self._buffer_memory})")
             if (self._topic_limit_checked and fp_topic_table(t) == NULL
-                    and key_bytes + value_bytes + header_bytes >= UNCHECKED_RECORD_BYTES):
+                    and record_bytes >= UNCHECKED_RECORD_BYTES):
                 self._await_table(topic, t, -1)
             part = self._partition(topic, t, partition, kdata, klen, key_bytes + value_bytes)
             limit = fp_topic_limit(t) if self._topic_limit_checked else 0

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 # A source checkout: fastprod/bench/ is two levels below it. An installed wheel has neither the
 # scripts/ nor the bench/ directory, and says so when they are asked for.
@@ -34,21 +35,29 @@ def confluent_config(bootstrap: str, compression: str | None = None) -> dict[str
     return config
 
 
-def peak_rss_kb() -> int:
-    """This process's peak RSS in kB: VmHWM, which exec resets. getrusage's ru_maxrss (the
-    fallback where there is no /proc, e.g. macOS, in bytes there) can keep the high-water mark of
-    the larger process that forked a benchmark subprocess."""
+def vm_hwm_kb(pid: int | str = "self") -> int:
+    """A process's peak RSS in kB from /proc (VmHWM, which exec resets); 0 without /proc."""
     try:
-        with open("/proc/self/status") as f:
+        with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1])
     except OSError:
         pass
+    return 0
+
+
+def maxrss_kb(usage: Any) -> int:
+    """A struct rusage's ru_maxrss in kB (macOS reports bytes). It can keep the high-water mark
+    of the larger process that forked a benchmark subprocess, so VmHWM comes first."""
+    return int(usage.ru_maxrss) // (1024 if sys.platform == "darwin" else 1)
+
+
+def peak_rss_kb() -> int:
+    """This process's peak RSS in kB: VmHWM, or getrusage's where there is no /proc (macOS)."""
     import resource
 
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak // 1024 if sys.platform == "darwin" else peak
+    return vm_hwm_kb() or maxrss_kb(resource.getrusage(resource.RUSAGE_SELF))
 
 
 def kafka_libs() -> Path | None:

@@ -201,9 +201,8 @@ def _run_on(topic: str, client: str, s: Scenario, session: Session, records: int
     if proc.returncode != 0:
         raise RuntimeError(f"exit {proc.returncode}: {stderr.strip()[-1500:]}")
     if client == "java":
-        if peak_kb == 0:  # no /proc: wait4's figure (kB on Linux, bytes on macOS)
-            peak_kb = usage.ru_maxrss // (1024 if sys.platform == "darwin" else 1)
-        result = _java_result(stdout, records, usage.ru_utime + usage.ru_stime, peak_kb)
+        result = _java_result(stdout, records, usage.ru_utime + usage.ru_stime,
+                              peak_kb or environment.maxrss_kb(usage))
     else:
         result = json.loads(stdout.strip().splitlines()[-1])
     if result["delivered"] != records:
@@ -228,7 +227,7 @@ def _watch(proc: subprocess.Popen[bytes], session: Session, topic: str, records:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid != 0:
                 return status, usage, peak_kb
-            peak_kb = max(peak_kb, _vm_hwm_kb(proc.pid))
+            peak_kb = max(peak_kb, environment.vm_hwm_kb(proc.pid))
             time.sleep(PROGRESS_EVERY_S)
             if session.progress:
                 try:
@@ -242,17 +241,6 @@ def _watch(proc: subprocess.Popen[bytes], session: Session, topic: str, records:
     finally:
         if session.progress:
             report.progress_done()
-
-
-def _vm_hwm_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def _java_result(stdout: str, records: int, cpu_seconds: float, peak_kb: int) -> dict[str, Any]:
