@@ -7,6 +7,7 @@ generated from librdkafka's error table), so ``except fastprod.errors.MsgTimedOu
 
 from __future__ import annotations
 
+import enum
 from typing import ClassVar
 
 
@@ -42,12 +43,38 @@ class ProducerForkedError(FastProdError, RuntimeError):
     """The producer was created in a parent process; a forked child must create its own."""
 
 
+class PersistenceStatus(enum.IntEnum):
+    """Whether a record that failed may be in the topic anyway (librdkafka's message status).
+
+    ``NOT_PERSISTED``: it never reached a broker, or a broker refused it; sending it again cannot
+    make a duplicate. ``POSSIBLY_PERSISTED``: it was sent but no answer came (e.g. the broker went
+    away, or delivery.timeout.ms ran out while it was in flight): the broker may have written it,
+    and a consumer may read it; sending it again may duplicate it (at-least-once, as Java's
+    producer). ``PERSISTED``: written, though an error was reported.
+    """
+
+    NOT_PERSISTED = 0
+    POSSIBLY_PERSISTED = 1
+    PERSISTED = 2
+
+
+_PERSISTENCE_NOTES = {
+    PersistenceStatus.NOT_PERSISTED: "not persisted: the record is not in the log",
+    PersistenceStatus.POSSIBLY_PERSISTED:
+        "possibly persisted: the record was sent and may be in the log; sending it again may "
+        "duplicate it",
+    PersistenceStatus.PERSISTED: "persisted: the record is in the log",
+}
+
+
 class KafkaError(FastProdError):
     """A record could not be delivered, or librdkafka/the broker reported an error.
 
     Attributes mirror librdkafka's error: ``code`` (negative codes are client-side, positive ones
     Kafka protocol errors), ``name`` (e.g. ``"_MSG_TIMED_OUT"``), ``retriable``, ``fatal`` and
-    ``txn_requires_abort``.
+    ``txn_requires_abort``. A record's delivery failure (from a future, a callback or
+    ``BatchResult.failures``) also has ``persistence``, a :class:`PersistenceStatus` saying whether
+    the record may be in the topic anyway; it is None for errors not about one sent record.
     """
 
     code: ClassVar[int] = -1
@@ -55,14 +82,20 @@ class KafkaError(FastProdError):
     retriable: ClassVar[bool] = False
     fatal: bool = False
     txn_requires_abort: bool = False
+    persistence: PersistenceStatus | None = None
 
     def __init__(self, message: str = "", *, code: int | None = None, fatal: bool = False,
-                 txn_requires_abort: bool = False) -> None:
+                 txn_requires_abort: bool = False,
+                 persistence: PersistenceStatus | int | None = None) -> None:
+        if persistence is not None:
+            persistence = PersistenceStatus(persistence)
+            message = f"{message or self.name} ({_PERSISTENCE_NOTES[persistence]})"
         super().__init__(message or self.name)
         if code is not None and code != type(self).code:
             self.code = code  # type: ignore[misc]  # an error code without its own subclass
         self.fatal = fatal
         self.txn_requires_abort = txn_requires_abort
+        self.persistence = persistence
 
     @property
     def message(self) -> str:
@@ -73,10 +106,11 @@ class KafkaError(FastProdError):
         return f"{type(self).__name__}(code={self.code}, name={self.name!r}, message={self.message!r})"
 
     @classmethod
-    def from_code(cls, code: int, message: str = "") -> KafkaError:
+    def from_code(cls, code: int, message: str = "",
+                  persistence: PersistenceStatus | int | None = None) -> KafkaError:
         """The exception for a librdkafka error code, as the most specific subclass."""
-        return ERRORS_BY_CODE.get(code, KafkaError)(message, code=code,
-                                                    fatal=code == _FATAL_CODE)
+        return ERRORS_BY_CODE.get(code, KafkaError)(message, code=code, fatal=code == _FATAL_CODE,
+                                                    persistence=persistence)
 
     @classmethod
     def from_message(cls, message: str) -> KafkaError:

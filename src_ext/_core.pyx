@@ -7,7 +7,7 @@ from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport Py_INCREF, Py_DECREF, PyObject
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t, INT32_MAX
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t, INT32_MAX, INT64_MAX, INT64_MIN
 from libc.stdlib cimport free, malloc
 from libc.string cimport memchr
 from cpython.sequence cimport PySequence_Fast, PySequence_Fast_GET_ITEM, PySequence_Fast_GET_SIZE
@@ -28,8 +28,8 @@ import logging
 import os
 import sys
 import threading
-import time
 import types
+import warnings
 
 from fastprod import errors as _errors
 from fastprod.records import (ProducerRecord as _ProducerRecord, RecordMetadata as _RecordMetadata,
@@ -128,8 +128,10 @@ def _error_descriptions():
     return out
 
 
-cdef object _kafka_error(int code):
-    return _errors.KafkaError.from_code(code, rdk.rd_kafka_err2str(code).decode("utf-8", "replace"))
+cdef object _kafka_error(int code, int status=-1):
+    """The exception for a librdkafka error code; status (RDK_MSG_STATUS_*) for a record's failure."""
+    return _errors.KafkaError.from_code(code, rdk.rd_kafka_err2str(code).decode("utf-8", "replace"),
+                                        persistence=None if status < 0 else status)
 
 
 # Whether a future or batch given to ProducerCore._wait_resolved has resolved.
@@ -139,5 +141,6 @@ include "record_parts.pxi"
 include "serialize.pxi"
 include "future.pxi"
 include "batch.pxi"
+include "dispatch.pxi"
 include "producer_core.pxi"
 include "send_batch.pxi"

@@ -13,6 +13,15 @@ cdef inline bint _is_batch_opaque(void *opaque):
     return (<size_t>opaque) & 1
 
 
+cdef inline void **_batch_entry(void *opaque):
+    return <void **>((<size_t>opaque) & ~(<size_t>1))
+
+
+cdef inline BatchResult _batch_of(void *opaque):
+    """The BatchResult a tagged opaque belongs to."""
+    return <BatchResult>_batch_entry(opaque)[0]
+
+
 @cython.final
 cdef class BatchResult:
     """The outcome of one :meth:`fastprod.Producer.send_batch`: counts, a wait, and which records
@@ -27,7 +36,7 @@ cdef class BatchResult:
     cdef Py_ssize_t _failed
     cdef bint _sealed  # send_batch() finished queueing
     cdef bint _holding  # the self-reference is held
-    cdef list _failure_codes  # (index, librdkafka error code), in completion order
+    cdef list _failure_codes  # (index, librdkafka error code, RDK_MSG_STATUS_*), in completion order
 
     def __dealloc__(self):
         free(self._entries)
@@ -54,11 +63,11 @@ cdef class BatchResult:
         self._sealed = True
         self._release_if_resolved()
 
-    cdef inline _complete(self, void *opaque, int err):
-        cdef Py_ssize_t index = (<void **>((<size_t>opaque) & ~(<size_t>1))) - self._entries
+    cdef inline _complete(self, void *opaque, int err, int status):
+        cdef Py_ssize_t index = _batch_entry(opaque) - self._entries
         if err:
             self._failed += 1
-            self._failure_codes.append((index, err))
+            self._failure_codes.append((index, err, status))
         else:
             self._delivered += 1
         self._release_if_resolved()
@@ -112,17 +121,17 @@ cdef class BatchResult:
         """``[(index, KafkaError), ...]`` for the records that failed so far, by index."""
         errors = {}
         out = []
-        for index, err in sorted(self._failure_codes):
-            exc = errors.get(err)
+        for index, err, status in sorted(self._failure_codes):
+            exc = errors.get((err, status))
             if exc is None:
-                exc = errors[err] = _kafka_error(err)
+                exc = errors[err, status] = _kafka_error(err, status)
             out.append((index, exc))
         return out
 
     @property
     def failed_indices(self):
         """Indexes (into the sequences given to send_batch) of the records that failed so far."""
-        return sorted([index for index, _ in self._failure_codes])
+        return sorted([failure[0] for failure in self._failure_codes])
 
     def __len__(self):
         return self._sent

@@ -154,9 +154,10 @@ static void fp_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *op
     c->opaque = m->_private;
     c->offset = m->offset;
     c->timestamp_ms = rdk.rd_kafka_message_timestamp(m, &tstype);
-    c->timestamp_type = tstype;
+    c->timestamp_type = (int16_t)tstype;
     c->partition = m->partition;
     c->err = m->err;
+    c->status = (int16_t)rdk.rd_kafka_message_status(m);
     int credentials = __atomic_load_n(&e->credentials_error, __ATOMIC_ACQUIRE);
     if (credentials && (m->err == RDK_ERR__PURGE_QUEUE || m->err == RDK_ERR__PURGE_INFLIGHT))
         c->err = credentials; /* purged because of it: say so */
@@ -190,6 +191,7 @@ static void fp_fail_slot(fp_engine *e, const fp_slot *slot, int err) {
     c->timestamp_type = RDK_TIMESTAMP_NOT_AVAILABLE;
     c->partition = slot->partition;
     c->err = err;
+    c->status = RDK_MSG_STATUS_NOT_PERSISTED; /* librdkafka refused it before sending */
     e->local_released += fp_record_charge(slot->key_len, slot->value_len,
                                           fp_headers_bytes(slot->headers));
 }

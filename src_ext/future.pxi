@@ -41,6 +41,7 @@ cdef class DeliveryFuture:
     cdef unsigned char _done
     cdef unsigned char _timestamp_type
     cdef unsigned char _cb_kind
+    cdef unsigned char _status  # RDK_MSG_STATUS_* of a failed record
     # The common case, one callback without extra arguments, lives here; anything else goes to
     # _more_callbacks as (kind, fn, args, kwargs).
     cdef object _cb_fn
@@ -57,6 +58,7 @@ cdef class DeliveryFuture:
         self._timestamp_type = <unsigned char>c.timestamp_type
         self._partition = c.partition
         self._err = c.err
+        self._status = <unsigned char>c.status
         self._done = 1
 
     cdef _wait(self, timeout):
@@ -73,7 +75,7 @@ cdef class DeliveryFuture:
             _TIMESTAMP_TYPES[self._timestamp_type], self._key_size, self._value_size))
 
     cdef object _exception(self):
-        return _kafka_error(self._err)  # built on demand: failures are rare, futures many
+        return _kafka_error(self._err, self._status)  # on demand: failures are rare, futures many
 
     def get(self, timeout=None):
         """Wait up to ``timeout`` seconds (None: forever) and return the RecordMetadata.

@@ -30,9 +30,16 @@ static int64_t fp_topic_due_ms(const fp_engine *e, const fp_topic *t) {
     return t->refreshed_ms + e->metadata_refresh_ms;
 }
 
-/* Asks the brokers for t's max.message.bytes (DescribeConfigs, no lock held) and stores it; keeps
- * the old value when there is no answer (e.g. the principal may not describe topic configs).
- * Returns 1 if it learned the limit. */
+/* A topic config's value as a non-negative integer, or -1. Long.MAX_VALUE ("no bound") stays. */
+static int64_t fp_config_int(const char *value) {
+    char *end;
+    long long n = strtoll(value, &end, 10);
+    return end != value && *end == '\0' && n >= 0 ? (int64_t)n : -1;
+}
+
+/* Asks the brokers for t's record limits (DescribeConfigs, no lock held): max.message.bytes and
+ * the timestamp bounds; keeps the old values when there is no answer (e.g. the principal may not
+ * describe topic configs). Returns 1 if it learned them. */
 static int fp_ask_topic_limit(fp_engine *e, fp_topic *t) {
     int learned = 0;
     char errstr[256];
@@ -56,16 +63,34 @@ static int fp_ask_topic_limit(fp_engine *e, fp_topic *t) {
         const rd_kafka_ConfigEntry_t **entries =
             resource_count == 1 && rdk.rd_kafka_ConfigResource_error(resources[0]) == 0
                 ? rdk.rd_kafka_ConfigResource_configs(resources[0], &entry_count) : NULL;
+        /* Brokers before 3.6 have one bound for both directions (difference.max.ms). */
+        int64_t limit = -1, before = -1, after = -1, difference = -1;
+        int log_append_time = 0;
         for (size_t i = 0; i < entry_count; i++) {
+            const char *name = rdk.rd_kafka_ConfigEntry_name(entries[i]);
             const char *value = rdk.rd_kafka_ConfigEntry_value(entries[i]);
-            if (value != NULL && strcmp(rdk.rd_kafka_ConfigEntry_name(entries[i]),
-                                        "max.message.bytes") == 0) {
-                long limit = strtol(value, NULL, 10);
-                if (limit > 0 && limit <= INT32_MAX) {
-                    __atomic_store_n(&t->max_message_bytes, (int32_t)limit, __ATOMIC_RELEASE);
-                    learned = 1;
-                }
-            }
+            if (value == NULL)
+                continue;
+            if (strcmp(name, "max.message.bytes") == 0)
+                limit = fp_config_int(value);
+            else if (strcmp(name, "message.timestamp.before.max.ms") == 0)
+                before = fp_config_int(value);
+            else if (strcmp(name, "message.timestamp.after.max.ms") == 0)
+                after = fp_config_int(value);
+            else if (strcmp(name, "message.timestamp.difference.max.ms") == 0)
+                difference = fp_config_int(value);
+            else if (strcmp(name, "message.timestamp.type") == 0)
+                log_append_time = strcmp(value, "LogAppendTime") == 0;
+        }
+        if (limit > 0 && limit <= INT32_MAX) {
+            if (log_append_time)
+                before = after = difference = -1;
+            __atomic_store_n(&t->timestamp_before_max_ms, before >= 0 ? before : difference,
+                             __ATOMIC_RELEASE);
+            __atomic_store_n(&t->timestamp_after_max_ms, after >= 0 ? after : difference,
+                             __ATOMIC_RELEASE);
+            __atomic_store_n(&t->max_message_bytes, (int32_t)limit, __ATOMIC_RELEASE);
+            learned = 1;
         }
         if (ev != NULL)
             rdk.rd_kafka_event_destroy(ev);
@@ -157,6 +182,7 @@ static fp_topic *fp_engine_topic(fp_engine *e, const char *name) {
         return NULL;
     }
     t->sticky = -1;
+    t->timestamp_before_max_ms = t->timestamp_after_max_ms = -1;
     t->cursor = (uint32_t)rand(); /* producers that start together do not all pick partition 0 */
     pthread_mutex_lock(&e->metadata_lock);
     t->next = e->topics;

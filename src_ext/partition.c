@@ -112,6 +112,16 @@ static int32_t fp_topic_limit(fp_topic *t) {
     return __atomic_load_n(&t->max_message_bytes, __ATOMIC_ACQUIRE);
 }
 
+static int64_t fp_topic_timestamp_refused(fp_topic *t, int64_t timestamp_ms, int64_t now_ms) {
+    int64_t before = __atomic_load_n(&t->timestamp_before_max_ms, __ATOMIC_ACQUIRE);
+    int64_t after = __atomic_load_n(&t->timestamp_after_max_ms, __ATOMIC_ACQUIRE);
+    if (before >= 0 && now_ms - timestamp_ms > before)
+        return before == 0 ? INT64_MIN : -before;
+    if (after >= 0 && timestamp_ms - now_ms > after)
+        return after == 0 ? INT64_MAX : after;
+    return 0;
+}
+
 static int fp_table_equal(const fp_partitions *a, const fp_partitions *b) {
     return a->count == b->count && a->available_count == b->available_count &&
            memcmp(a->available, b->available, sizeof(int32_t) * (size_t)a->available_count) == 0;

@@ -2,13 +2,59 @@
 #
 # send() runs in the caller's thread with the GIL: it validates, copies key/value/headers into a C
 # record and queues it. The engine's drain thread (no GIL) hands records to librdkafka; the
-# dispatcher thread below takes delivery results in batches and resolves futures under one GIL
-# acquisition per batch.
+# dispatcher thread (dispatch.pxi) takes delivery results in batches and resolves futures under one
+# GIL acquisition per batch.
+#
+# Safety of the send path. Keep this list true when you change the code.
+#
+# Where Python code runs, or the GIL is released, in the middle of a call:
+#   send(), per record, and send_batch(), per row:
+#     - the ProducerRecord's fields, the topic name check (fastprod's own Python code);
+#     - list(headers) for a kafka-python Serializer, the key and value serializers;
+#     - dunders of the caller's objects: isinstance/comparisons of int subclasses (partition,
+#       timestamp_ms), iteration and unpacking of header list/tuple subclasses, repr in errors;
+#     - the Python partitioner; the topic-limit warning (logging handlers);
+#     - waits without the GIL: for the topic's metadata (_await_table), for buffer.memory or ring
+#       space (_enqueue_waiting); Ctrl-C checks between wait slices run signal handlers;
+#   send_batch() also: reading its columns (PySequence_Fast iterates a non-sequence; pyarrow);
+#     key_field lookups (the dict's __hash__/__eq__);
+#   flush(), future.get()/result()/exception(), BatchResult.wait(): waits and signal handlers;
+#   close(): waits for the dispatcher with the GIL released;
+#   delivery callbacks run on the dispatcher thread, between other threads' bytecodes.
+# What can happen there: another thread's send() (into the same reused encode buffer, or the same
+# topic); close() from any thread, the serializer or partitioner itself included; os.fork(); the
+# caller's lists shrinking or their items replaced; the last reference to the producer going away
+# (a callback that drops it); interpreter shutdown (atexit closes producers; daemon threads stay
+# parked in waits).
+# The rules that keep it safe:
+#   1. Bytes are owned before Python runs or the GIL is released: key/value/header bytes belong
+#      to objects the call holds references to (a buffer export pins a bytearray's memory); the
+#      built-in serializers' reused buffer is lent to one call at a time (serialize.pxi); headers
+#      are copied into librdkafka's list at once; the ring copies key and value at write.
+#   2. The engine outlives every call that uses it: a call that may run Python code or wait
+#      counts itself in _users; close() stops the engine and waits for the dispatcher, and the
+#      engine (ring, topics, partition tables, locks) is freed only when no call is under way and
+#      the dispatcher has finished, by close() or by the last call to leave (_leave). So engine,
+#      fp_topic and partition-table pointers loaded before Python code stay valid after it.
+#   3. State is re-checked after Python code ran: every wait slice ends with _check_usable, and
+#      _enqueue, the one door into the ring, checks closed/forked right before it reserves and
+#      writes with the GIL held. A record never enters a ring the drain thread has left.
+#   4. What is iterated is held by reference and its length re-read: send_batch reads every item
+#      through _batch_item; a list that shrank raises RuntimeError naming what was queued.
+#   5. No wait on threads that do not exist: in a forked child get()/wait() on a pending result
+#      raises ProducerForkedError; a result still pending once the dispatcher ended raises
+#      ProducerClosedError; flush()/close()/get() from a callback raise instead of waiting.
+#   6. Nothing but callers keep a producer alive: the dispatcher thread holds its _Dispatcher, not
+#      the producer, and pending futures hold it only until they resolve. A producer dropped
+#      unclosed is closed by __del__ (ResourceWarning); dropped on the dispatcher thread, it hands
+#      the engine to the dispatcher to free when its loop ends.
 
 
 cdef int32_t _NO_SIZE = -1
 
 cdef enum:
+    # How long a producer dropped without close() gives its pending records in its finalizer.
+    FINALIZE_CLOSE_MS = 5000
     # A partition beyond a topic's table gets this long for a fresher answer (the topic may have
     # grown) before send() calls it unknown.
     PARTITION_RECHECK_MS = 2000
@@ -16,6 +62,9 @@ cdef enum:
     # max.message.bytes, so that it is checked against it; smaller ones fit any topic that is not
     # misconfigured, and do not wait.
     UNCHECKED_RECORD_BYTES = 1024
+    # Likewise a record whose timestamp is further than this from the current time waits for the
+    # topic's timestamp bounds.
+    UNCHECKED_TIMESTAMP_SKEW_MS = 60000
 
 
 cdef inline int _slice_ms(int64_t deadline) noexcept nogil:
@@ -43,11 +92,12 @@ cdef class ProducerCore:
     cdef int64_t _max_message_bytes
     cdef bint _topic_limit_checked  # records are checked against max.message.bytes (uncompressed)
     cdef dict _partition_tuples  # topic -> (table address, all, available) for _partitioner_fn
-    cdef object _dispatcher
+    cdef object _dispatcher  # its thread
+    cdef _Dispatcher _dispatch
     cdef object _dispatcher_ident
     cdef object _callback_error
-    cdef int _waiters  # threads inside a GIL-released wait on the engine
-    cdef uint64_t _sent, _delivered, _failed
+    cdef int _users  # calls under way that may run Python code or wait (see the top of this file)
+    cdef uint64_t _sent
 
     # ProducerCore[K, V] for typing: fastprod.Producer subclasses it with its key/value types.
     __class_getitem__ = classmethod(types.GenericAlias)
@@ -100,18 +150,63 @@ cdef class ProducerCore:
                                      1 if linger_ms >= 2 else 0, errstr, sizeof(errstr))
         if self._engine == NULL:
             raise _errors.ConfigError(errstr.decode("utf-8", "replace"))
-        self._dispatcher = threading.Thread(target=self._dispatch_forever, daemon=True,
+        # The thread holds the dispatcher, not this producer, so a dropped producer is collected.
+        self._dispatch = _Dispatcher.__new__(_Dispatcher)
+        self._dispatch.engine = self._engine
+        self._dispatcher = threading.Thread(target=self._dispatch.run, daemon=True,
                                             name="fastprod-dispatcher")
-        self._dispatcher.start()
+        try:
+            self._dispatcher.start()
+        except BaseException:
+            self._dispatch.finished = True  # never ran: __dealloc__ frees the engine itself
+            raise
         self._dispatcher_ident = self._dispatcher.ident
+
+    def __del__(self):
+        """A producer dropped without close() is closed here, as an unclosed file is."""
+        if self._closed or self._forked or self._engine == NULL:
+            return
+        try:
+            warnings.warn(f"{self!r} was dropped without close(); closing it (pending records "
+                          f"get {FINALIZE_CLOSE_MS / 1000:g} s)", ResourceWarning, source=self)
+            if threading.get_ident() != self._dispatcher_ident:
+                self._close(FINALIZE_CLOSE_MS / 1000.0)
+            # else: dropped by a delivery callback, which cannot wait for its own thread;
+            # __dealloc__ hands the engine to the dispatcher
+        except BaseException as exc:  # a finalizer must not raise; close() logged callbacks' errors
+            _log.debug("closing a dropped producer: %r", exc)
 
     def __dealloc__(self):
         cdef fp_engine *engine = self._engine
         if engine == NULL or self._forked:
             return  # after fork the engine's threads and locks belong to the parent: leak it
+        if not self._dispatch.finished:
+            # The dispatcher still takes completions from the engine: it frees it when done.
+            self._dispatch.free_when_finished = True
+            with nogil:
+                fp_engine_stop(engine, fp_now_ms() + FINALIZE_CLOSE_MS)
+            return
         self._engine = NULL
         with nogil:
-            fp_engine_stop(engine, fp_now_ms() + 5000)
+            fp_engine_stop(engine, fp_now_ms())
+            fp_engine_join(engine)
+            fp_engine_free(engine)
+
+    cdef inline void _leave(self):
+        """Ends a use begun with self._users += 1 (see the top of this file)."""
+        self._users -= 1
+        if self._users == 0 and self._closed:
+            self._free_engine()
+
+    cdef void _free_engine(self):
+        """Frees a closed producer's engine once nothing uses it: no call under way (_users)
+        and no dispatcher taking completions."""
+        cdef fp_engine *engine = self._engine
+        if engine == NULL or self._users or not self._dispatch.finished:
+            return
+        self._engine = NULL
+        self._topics.clear()  # the engine owns and frees them
+        with nogil:
             fp_engine_join(engine)
             fp_engine_free(engine)
 
@@ -192,12 +287,8 @@ cdef class ProducerCore:
             if fp_now_ms() >= deadline:
                 break
             ask = table != NULL
-            self._waiters += 1
-            try:
-                with nogil:
-                    table = fp_engine_wait_table(engine, t, ask, _slice_ms(deadline))
-            finally:
-                self._waiters -= 1
+            with nogil:
+                table = fp_engine_wait_table(engine, t, ask, _slice_ms(deadline))
             PyErr_CheckSignals()
             self._check_usable()
         else:
@@ -235,10 +326,18 @@ cdef class ProducerCore:
         full this waits without the GIL up to max.block.ms, then raises KafkaTimeoutError
         (QueueFullError at once with max_block_ms=0).
         """
+        self._check_usable()
+        self._users += 1
+        try:
+            return self._send(topic, value, key, partition, timestamp_ms, headers)
+        finally:
+            self._leave()
+
+    cdef DeliveryFuture _send(self, object topic, object value, object key, object partition,
+                              object timestamp_ms, object headers):
         cdef Py_ssize_t sizes[2]
         cdef DeliveryFuture future
         cdef fp_topic *t
-        self._check_usable()
         if type(topic) is not str:
             if not isinstance(topic, _ProducerRecord):
                 raise TypeError(f"topic must be str or a ProducerRecord, not {type(topic).__name__}")
@@ -273,18 +372,19 @@ cdef class ProducerCore:
         cdef Py_ssize_t klen, vlen
         cdef int kheld = 0, vheld = 0
         cdef list header_list = None
-        if self._key_encoding.wants_headers() or self._value_encoding.wants_headers():
-            # kafka-python's Serializer.serialize(topic, headers, obj) may add headers
-            header_list = [] if headers is None else list(
-                (<dict>headers).items() if isinstance(headers, dict) else headers)
-        if self._key_encoding.kind != ENC_AS_IS:
-            key = self._key_encoding.encode(topic, key, header_list)
-        if self._value_encoding.kind != ENC_AS_IS:
-            value = self._value_encoding.encode(topic, value, header_list)
-        if header_list is not None:
-            headers = header_list or None
-        kheld = _view(key, &kview, &kdata, &klen, "key", topic)
+        cdef object key_encoded = None, value_encoded = None
         try:
+            if self._key_encoding.wants_headers() or self._value_encoding.wants_headers():
+                # kafka-python's Serializer.serialize(topic, headers, obj) may add headers
+                header_list = [] if headers is None else list(
+                    (<dict>headers).items() if isinstance(headers, dict) else headers)
+            if self._key_encoding.kind != ENC_AS_IS:
+                key = key_encoded = self._key_encoding.encode(topic, key, header_list)
+            if self._value_encoding.kind != ENC_AS_IS:
+                value = value_encoded = self._value_encoding.encode(topic, value, header_list)
+            if header_list is not None:
+                headers = header_list or None
+            kheld = _view(key, &kview, &kdata, &klen, "key", topic)
             vheld = _view(value, &vview, &vdata, &vlen, "value", topic)
             self._queue_bytes(topic, t, kdata, klen, vdata, vlen, partition, timestamp_ms,
                               headers, opaque)
@@ -296,6 +396,8 @@ cdef class ProducerCore:
                 PyBuffer_Release(&kview)
             if vheld:
                 PyBuffer_Release(&vview)
+            self._key_encoding.give_back(key_encoded)
+            self._value_encoding.give_back(value_encoded)
 
     cdef int _queue_bytes(self, str topic, fp_topic *t, const char *kdata, Py_ssize_t klen,
                           const char *vdata, Py_ssize_t vlen, object partition,
@@ -314,9 +416,10 @@ cdef class ProducerCore:
         else:
             if not isinstance(timestamp_ms, int) or isinstance(timestamp_ms, bool):
                 raise TypeError(f"timestamp_ms must be int or None, not {type(timestamp_ms).__name__}")
-            if timestamp_ms < 0:
-                raise ValueError(f"timestamp_ms must be >= 0, not {timestamp_ms}")
+            if not 0 <= timestamp_ms <= INT64_MAX:
+                raise ValueError(f"timestamp_ms must be between 0 and {INT64_MAX}, not {timestamp_ms}")
             ts = timestamp_ms
+            self._check_timestamp(topic, t, ts)
         if headers is not None:
             hdrs = _build_headers(headers, topic)
         try:
@@ -346,6 +449,25 @@ cdef class ProducerCore:
         finally:
             if hdrs != NULL:
                 rdk.rd_kafka_headers_destroy(hdrs)
+
+    cdef int _check_timestamp(self, str topic, fp_topic *t, int64_t ts) except -1:
+        """Refuses a record whose timestamp the topic's brokers would refuse
+        (message.timestamp.before/after.max.ms): sent, it would fail the whole batch around it."""
+        cdef int64_t now = fp_wallclock_ms()
+        cdef int64_t bound
+        if fp_topic_table(t) == NULL and not -UNCHECKED_TIMESTAMP_SKEW_MS <= ts - now <= UNCHECKED_TIMESTAMP_SKEW_MS:
+            self._await_table(topic, t, -1)  # it brings the topic's bounds
+        bound = fp_topic_timestamp_refused(t, ts, now)
+        if bound == 0:
+            return 0
+        if bound > 0:
+            raise _errors.InvalidTimestampError.from_message(
+                f"the record to {topic!r} is timestamped {ts - now} ms after the current time, "
+                f"more than the topic's message.timestamp.after.max.ms ({bound}) allows")
+        raise _errors.InvalidTimestampError.from_message(
+            f"the record to {topic!r} is timestamped {now - ts} ms before the current time, "
+            f"more than the topic's message.timestamp.before.max.ms "
+            f"({0 if bound == INT64_MIN else -bound}) allows")
 
     cdef int _check_topic_limit(self, str topic, fp_topic *t, int32_t limit, Py_ssize_t klen,
                                 Py_ssize_t vlen, rd_kafka_headers_t *hdrs) except -1:
@@ -377,7 +499,10 @@ cdef class ProducerCore:
         full it waits without the GIL, max.block.ms in all, then raises; nothing stays charged
         when it raises."""
         cdef fp_engine *engine = self._engine
-        cdef bint reserved = fp_engine_try_reserve(engine, charge)
+        cdef bint reserved
+        if self._closed or self._forked:
+            self._check_usable()  # Python code that ran in this send() closed or forked
+        reserved = fp_engine_try_reserve(engine, charge)
         if reserved and fp_engine_write(engine, rkt, partition, timestamp_ms, key, key_len, value,
                                         value_len, headers, opaque) == 1:
             return 0  # the common case, without the waiting loop's exception bookkeeping
@@ -411,15 +536,11 @@ cdef class ProducerCore:
                     raise _errors.KafkaTimeoutError(
                         f"{full} ({self._buffer_memory} bytes) stayed full for max.block.ms "
                         f"({self._max_block_ms} ms)")
-                self._waiters += 1
-                try:
-                    with nogil:
-                        if reserved:
-                            fp_engine_wait_ring(engine, _slice_ms(deadline))
-                        else:
-                            reserved = fp_engine_wait_reserve(engine, charge, _slice_ms(deadline))
-                finally:
-                    self._waiters -= 1
+                with nogil:
+                    if reserved:
+                        fp_engine_wait_ring(engine, _slice_ms(deadline))
+                    else:
+                        reserved = fp_engine_wait_reserve(engine, charge, _slice_ms(deadline))
                 PyErr_CheckSignals()
                 self._check_usable()
         except BaseException:
@@ -444,8 +565,12 @@ cdef class ProducerCore:
         ``exc.batch_result`` holds the records queued before it.
         """
         self._check_usable()
-        return _send_batch(self, topic, values, keys, partitions, timestamps_ms, headers,
-                           key_field)
+        self._users += 1
+        try:
+            return _send_batch(self, topic, values, keys, partitions, timestamps_ms, headers,
+                               key_field)
+        finally:
+            self._leave()
 
     cdef int _wait_resolved(self, object waiter, _resolved_check resolved, timeout,
                             str what) except -1:
@@ -456,25 +581,32 @@ cdef class ProducerCore:
         cdef fp_engine *engine = self._engine
         if resolved(waiter):
             return 0
+        if self._forked:
+            raise _errors.ProducerForkedError(
+                f"the {what} was pending when this process forked; only the parent learns its "
+                "outcome")
         self._check_not_dispatcher(f"waiting for the {what}")
         if engine == NULL:
             raise _errors.ProducerClosedError(f"the producer was closed before the {what} resolved")
         if timeout is not None:
             deadline = fp_now_ms() + <int64_t>(float(timeout) * 1000)
-        self._waiters += 1
+        self._users += 1
         try:
             while True:
                 # Read the generation before looking: a batch resolved in between bumps it.
                 generation = fp_engine_generation(engine)
                 if resolved(waiter):
                     return 0
+                if self._dispatch.finished:  # nothing can resolve it any more
+                    raise _errors.ProducerClosedError(
+                        f"the producer was closed before the {what} resolved")
                 if timeout is not None and fp_now_ms() >= deadline:
                     raise _errors.KafkaTimeoutError(f"{what} not acknowledged within {timeout} s")
                 with nogil:
                     fp_engine_wait_generation(engine, generation, _slice_ms(deadline))
                 PyErr_CheckSignals()
         finally:
-            self._waiters -= 1
+            self._leave()
 
     def partitions_for(self, topic):
         """The topic's partition ids (a set), waiting for its metadata up to max.block.ms."""
@@ -483,11 +615,15 @@ cdef class ProducerCore:
         self._check_usable()
         if type(topic) is not str:
             raise TypeError(f"topic must be str, not {type(topic).__name__}")
-        t = self._topic(<str>topic)
-        table = fp_topic_table(t)
-        if table == NULL:
-            table = self._await_table(topic, t, -1)
-        return set(range(table.count))
+        self._users += 1
+        try:
+            t = self._topic(<str>topic)
+            table = fp_topic_table(t)
+            if table == NULL:
+                table = self._await_table(topic, t, -1)
+            return set(range(table.count))
+        finally:
+            self._leave()
 
     def flush(self, timeout=None):
         """Wait until every record sent so far is acknowledged or failed. See Producer.flush."""
@@ -499,7 +635,7 @@ cdef class ProducerCore:
         engine = self._engine
         if timeout is not None:
             deadline = fp_now_ms() + <int64_t>(float(timeout) * 1000)
-        self._waiters += 1
+        self._users += 1
         try:
             while True:
                 with nogil:
@@ -512,7 +648,7 @@ cdef class ProducerCore:
                     raise _errors.KafkaTimeoutError(
                         f"flush() timed out after {timeout} s with {left} records unacknowledged")
         finally:
-            self._waiters -= 1
+            self._leave()
         self._raise_callback_error()
 
     def _close(self, timeout=None):
@@ -536,15 +672,10 @@ cdef class ProducerCore:
         # The dispatcher ends after the drain thread published its last completion.
         while self._dispatcher.is_alive():
             self._dispatcher.join(WAIT_SLICE_MS / 1000.0)
-        # Threads blocked in send()/flush()/get() still use the engine; they notice the close
-        # within one wait slice.
-        while self._waiters:
-            time.sleep(0.005)
-        self._engine = NULL
-        self._topics.clear()  # the engine owns and frees them
-        with nogil:
-            fp_engine_join(engine)
-            fp_engine_free(engine)
+        # Calls under way in other threads notice the close within one wait slice, and one in
+        # this thread (a serializer that closed its producer) when it returns: the last of them
+        # frees the engine.
+        self._free_engine()
         self._raise_callback_error()
 
     def _mark_forked(self):
@@ -561,7 +692,8 @@ cdef class ProducerCore:
         ("delivered"), failed for good ("failed"), bytes now held against buffer.memory, and how
         often librdkafka's own queue was full so a record had to be retried in order
         ("queue_full_retries"; only with queue.buffering.max.* set below buffer.memory)."""
-        return {"sent": self._sent, "delivered": self._delivered, "failed": self._failed,
+        return {"sent": self._sent, "delivered": self._dispatch.delivered,
+                "failed": self._dispatch.failed,
                 "buffered_bytes": self._held_bytes(),
                 "queue_full_retries": self._engine.queue_full_retries if self._engine != NULL else 0}
 
@@ -580,43 +712,3 @@ cdef class ProducerCore:
         if exc is not None:
             self._callback_error = None
             raise exc
-
-    def _dispatch_forever(self):
-        """The dispatcher thread: resolves futures in batches until the engine has stopped."""
-        cdef fp_completions batch
-        cdef fp_completion *c
-        cdef int finished = 0
-        cdef size_t n, i
-        cdef fp_engine *engine = self._engine
-        cdef DeliveryFuture future
-        cdef BatchResult group
-        batch.items = NULL
-        batch.len = batch.cap = 0
-        try:
-            while True:
-                with nogil:
-                    n = fp_engine_take(engine, &batch, WAIT_SLICE_MS * 5, &finished)
-                if finished:
-                    return
-                for i in range(n):
-                    c = &batch.items[i]
-                    if c.err:
-                        self._failed += 1
-                    else:
-                        self._delivered += 1
-                    if _is_batch_opaque(c.opaque):
-                        group = <BatchResult>(<void **>((<size_t>c.opaque) & ~(<size_t>1)))[0]
-                        group._complete(c.opaque, c.err)
-                        continue
-                    future = <DeliveryFuture>c.opaque
-                    Py_DECREF(future)  # the record's reference; `future` holds its own
-                    future._complete(c)
-                    if future._cb_fn is not None or future._more_callbacks is not None:
-                        future._run_callbacks()
-                future = None  # do not keep the last ones alive until the next batch
-                group = None
-                if n:
-                    with nogil:
-                        fp_engine_resolved(engine, n)
-        finally:
-            free(batch.items)

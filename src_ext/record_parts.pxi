@@ -14,7 +14,10 @@ cdef inline int _view(object obj, Py_buffer *view, const char **data, Py_ssize_t
     elif isinstance(obj, str):
         data[0] = PyUnicode_AsUTF8AndSize(obj, size)
     elif isinstance(obj, (bytes, bytearray, memoryview)):
-        PyObject_GetBuffer(obj, view, PyBUF_SIMPLE)
+        if type(obj) is memoryview:
+            _memoryview_buffer(obj, view, what, topic)
+        else:  # bytes and bytearray are always one block
+            PyObject_GetBuffer(obj, view, PyBUF_SIMPLE)
         data[0] = <const char *>view.buf
         size[0] = view.len
         return 1
@@ -22,6 +25,16 @@ cdef inline int _view(object obj, Py_buffer *view, const char **data, Py_ssize_t
         raise _errors.SerializationError(
             f"the {what} of a record to {topic!r} must be bytes, str or None (or a serializer "
             f"must make it so), not {type(obj).__name__}")
+    return 0
+
+
+cdef int _memoryview_buffer(object obj, Py_buffer *view, str what, str topic) except -1:
+    try:
+        PyObject_GetBuffer(obj, view, PyBUF_SIMPLE)
+    except (BufferError, ValueError) as exc:  # not contiguous, or released
+        raise _errors.SerializationError(
+            f"the {what} of a record to {topic!r} is a memoryview whose bytes are not one "
+            f"contiguous block: {exc}") from None
     return 0
 
 

@@ -2,6 +2,9 @@
 #
 # Columns are Python sequences (read with PySequence_Fast, no copy for lists and tuples) or Arrow
 # arrays of binary/string, read straight from Arrow's offset and data buffers.
+#
+# A list is read in place, and serializers and partitioners run between its items: one may shrink
+# the caller's list, so every item is read through _batch_item, which re-reads the length.
 
 
 cdef object _send_batch(ProducerCore p, object topic, object values, object keys,
@@ -52,11 +55,11 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
     try:
         for i in range(n):
             if pseq is not None:
-                part_obj = <object>PySequence_Fast_GET_ITEM(pseq, i)
+                part_obj = _batch_item(pseq, i, "partitions")
             if tseq is not None:
-                ts_obj = <object>PySequence_Fast_GET_ITEM(tseq, i)
+                ts_obj = _batch_item(tseq, i, "timestamps_ms")
             if hseq is not None:
-                headers_obj = <object>PySequence_Fast_GET_ITEM(hseq, i)
+                headers_obj = _batch_item(hseq, i, "headers")
             if varrow is not None and kseq is None:
                 # Arrow values (and keys): bytes straight from Arrow's buffers, as they are
                 varrow.get(i, &vdata, &vlen)
@@ -68,23 +71,24 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
                                ts_obj, headers_obj, result._next_opaque())
             elif varrow is not None:  # Arrow values, keys from a sequence (key serializer)
                 varrow.get(i, &vdata, &vlen)
-                key_obj = p._key_encoding.encode(topic, <object>PySequence_Fast_GET_ITEM(kseq, i),
-                                                 None)
-                kheld = _view(key_obj, &kview, &kdata, &klen, "key", topic)
+                key_obj = p._key_encoding.encode(topic, _batch_item(kseq, i, "keys"), None)
+                kheld = 0
                 try:
+                    kheld = _view(key_obj, &kview, &kdata, &klen, "key", topic)
                     p._queue_bytes(topic, t, kdata, klen, vdata, vlen, part_obj,
                                    ts_obj, headers_obj, result._next_opaque())
                 finally:
                     if kheld:
                         PyBuffer_Release(&kview)
+                    p._key_encoding.give_back(key_obj)
             else:
-                value_obj = <object>PySequence_Fast_GET_ITEM(vseq, i)
+                value_obj = _batch_item(vseq, i, "values")
                 if key_field is not None:
                     key_obj = _field_key(value_obj, key_field, topic)
                 elif karrow is not None:
                     key_obj = karrow.item(i)
                 else:
-                    key_obj = None if kseq is None else <object>PySequence_Fast_GET_ITEM(kseq, i)
+                    key_obj = None if kseq is None else _batch_item(kseq, i, "keys")
                 p._queue(topic, t, value_obj, key_obj, part_obj, ts_obj, headers_obj,
                          result._next_opaque(), sizes)
             result._sent += 1
@@ -109,7 +113,7 @@ cdef object _send_records(ProducerCore p, object records):
     result._open(p, None, n)
     try:
         for i in range(n):
-            record = <object>PySequence_Fast_GET_ITEM(rseq, i)
+            record = _batch_item(rseq, i, "records")
             if not isinstance(record, _ProducerRecord):
                 raise TypeError(f"send_batch(records) takes ProducerRecords, not "
                                 f"{type(record).__name__}")
@@ -149,6 +153,13 @@ cdef object _field_key(object record, object key_field, str topic):
     if isinstance(key, int) and not isinstance(key, bool):
         return str(key)
     return key
+
+
+cdef inline object _batch_item(object column, Py_ssize_t i, str name):
+    """Item i of a column from _batch_column (a new reference: the list may drop its own)."""
+    if i >= PySequence_Fast_GET_SIZE(column):
+        raise RuntimeError(f"send_batch {name} changed size while send_batch read it")
+    return <object>PySequence_Fast_GET_ITEM(column, i)
 
 
 cdef object _batch_column(object items, str name, Py_ssize_t n):

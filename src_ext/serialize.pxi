@@ -3,6 +3,13 @@
 # One per producer for keys and one for values, chosen once from the configured serializer, so
 # send() pays a C switch instead of Python dispatch: built-in msgspec serializers encode into a
 # bytearray reused for every record (no bytes object per record; the ring copies it at once).
+#
+# The reused bytearray is lent to one send() at a time: encode() takes it out of the _Encoding and
+# give_back() returns it once the record's bytes are in the ring. Between the two, that send() may
+# run Python code or wait without the GIL, and another thread's send() (or a serializer that sends)
+# would otherwise encode into the same bytes: records went out carrying another record's value,
+# or failed to resize a buffer still exported. A send() that finds the buffer lent out encodes
+# into a fresh one.
 
 from fastprod import serializers as _serializers
 
@@ -35,7 +42,7 @@ cdef class _Encoding:
         elif getattr(serializer, "encode_into", None) is not None:
             enc.kind = ENC_INTO
             enc.fn = serializer.encode_into
-            enc.buffer = bytearray(256)
+            enc.buffer = bytearray()
         elif getattr(serializer, "encode", None) is not None:
             enc.kind = ENC_CALL
             enc.fn = serializer.encode
@@ -60,17 +67,37 @@ cdef class _Encoding:
                 f"{type(obj).__name__} is not {_type_names(self.accepts)}")
         if self.kind == ENC_CHECKED:
             return obj
+        if self.kind == ENC_INTO:
+            return self._encode_into(topic, obj)
         try:
-            if self.kind == ENC_INTO:
-                self.fn(obj, self.buffer)
-                return self.buffer
             if self.kind == ENC_OBJECT:
                 return self.fn(topic, headers, obj)
             return self.fn(obj)
         except Exception as exc:
-            raise _errors.SerializationError(
-                f"cannot serialize the {self.what} of a record to {topic!r} "
-                f"({type(obj).__name__}): {exc}") from exc
+            raise self._failure(topic, obj, exc) from exc
+
+    cdef object _encode_into(self, str topic, object obj):
+        buffer = self.buffer
+        if buffer is None:
+            buffer = bytearray()
+        else:
+            self.buffer = None
+        try:
+            self.fn(obj, buffer)
+        except Exception as exc:
+            self.buffer = buffer
+            raise self._failure(topic, obj, exc) from exc
+        return buffer
+
+    cdef inline void give_back(self, object encoded):
+        """encoded (what encode() returned) is no longer used: a lent buffer goes back."""
+        if self.kind == ENC_INTO and self.buffer is None and type(encoded) is bytearray:
+            self.buffer = encoded
+
+    cdef object _failure(self, str topic, object obj, Exception exc):
+        return _errors.SerializationError(
+            f"cannot serialize the {self.what} of a record to {topic!r} "
+            f"({type(obj).__name__}): {exc}")
 
 
 cdef str _type_names(object accepts):

@@ -55,7 +55,8 @@ typedef struct fp_completion {
     int64_t timestamp_ms;
     int32_t partition;
     int32_t err;            /* rd_kafka_resp_err_t; 0 means delivered */
-    int32_t timestamp_type; /* RDK_TIMESTAMP_* */
+    int16_t timestamp_type; /* RDK_TIMESTAMP_* */
+    int16_t status;         /* RDK_MSG_STATUS_*: may a failed record be in the log anyway? */
 } fp_completion;
 
 typedef struct fp_completions {

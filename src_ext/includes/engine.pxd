@@ -1,5 +1,5 @@
 # Cython view of includes/rdk.h, partition.h and engine.h (declarations only; see those headers).
-from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdint cimport int16_t, int32_t, int64_t, uint64_t
 
 
 cdef extern from "rdk.h" nogil:
@@ -48,6 +48,9 @@ cdef extern from "rdk.h" nogil:
         RDK_TIMESTAMP_NOT_AVAILABLE
         RDK_TIMESTAMP_CREATE_TIME
         RDK_TIMESTAMP_LOG_APPEND_TIME
+        RDK_MSG_STATUS_NOT_PERSISTED
+        RDK_MSG_STATUS_POSSIBLY_PERSISTED
+        RDK_MSG_STATUS_PERSISTED
 
 
 cdef extern from "partition.h" nogil:
@@ -77,6 +80,7 @@ cdef extern from "partition.h" nogil:
                                 int64_t batch_size)
     const fp_partitions *fp_topic_table(fp_topic *t)
     int32_t fp_topic_limit(fp_topic *t)
+    int64_t fp_topic_timestamp_refused(fp_topic *t, int64_t timestamp_ms, int64_t now_ms)
 
 
 cdef extern from "engine.h" nogil:
@@ -88,7 +92,8 @@ cdef extern from "engine.h" nogil:
         int64_t timestamp_ms
         int32_t partition
         int32_t err
-        int32_t timestamp_type
+        int16_t timestamp_type
+        int16_t status
 
     ctypedef struct fp_completions:
         fp_completion *items

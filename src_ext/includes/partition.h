@@ -38,6 +38,11 @@ typedef struct fp_topic {
     /* atomic: the topic's max.message.bytes, the largest record batch its brokers accept; 0 while
      * unknown (not yet asked, or DescribeConfigs refused). Set before the first table is. */
     int32_t max_message_bytes;
+    /* atomic: how far a record's timestamp may lie before / after the broker's clock
+     * (message.timestamp.before.max.ms / after.max.ms); -1 while unknown, or when the topic
+     * stamps records itself (LogAppendTime) and checks nothing. Set before max_message_bytes. */
+    int64_t timestamp_before_max_ms;
+    int64_t timestamp_after_max_ms;
 
     /* Owned by the metadata thread. */
     int64_t refreshed_ms;
@@ -73,6 +78,10 @@ static int32_t fp_choose_partition(fp_topic *t, const fp_partitions *table, fp_p
 static const fp_partitions *fp_topic_table(fp_topic *t);
 /* The topic's max.message.bytes (acquire), 0 while unknown. */
 static int32_t fp_topic_limit(fp_topic *t);
+/* Whether the topic's brokers would refuse a record timestamped timestamp_ms when the time is
+ * now_ms: 0 if not (or not known), otherwise the bound it breaks, in ms, negative for
+ * message.timestamp.before.max.ms (too old) and positive for after.max.ms (too far ahead). */
+static int64_t fp_topic_timestamp_refused(fp_topic *t, int64_t timestamp_ms, int64_t now_ms);
 /* Metadata thread: publishes a new table built from partition ids and leaders if it differs from
  * the current one. Returns 1 if it published. */
 static int fp_topic_publish(fp_topic *t, int32_t count, const int32_t *ids, const int32_t *leaders);

@@ -85,6 +85,10 @@ typedef void (*rdk_error_cb)(rd_kafka_t *rk, int err, const char *reason, void *
 #define RDK_TIMESTAMP_NOT_AVAILABLE 0
 #define RDK_TIMESTAMP_CREATE_TIME 1
 #define RDK_TIMESTAMP_LOG_APPEND_TIME 2
+/* rd_kafka_msg_status_t: whether a record may be in the log (delivery reports). */
+#define RDK_MSG_STATUS_NOT_PERSISTED 0
+#define RDK_MSG_STATUS_POSSIBLY_PERSISTED 1
+#define RDK_MSG_STATUS_PERSISTED 2
 #define RDK_RESOURCE_TOPIC 2            /* rd_kafka_ResourceType_t */
 #define RDK_ADMIN_OP_DESCRIBECONFIGS 5  /* rd_kafka_admin_op_t */
 
@@ -146,6 +150,7 @@ typedef void (*rdk_error_cb)(rd_kafka_t *rk, int err, const char *reason, void *
     X(void, rd_kafka_metadata_destroy, (const rd_kafka_metadata_t *metadata))                    \
     X(int64_t, rd_kafka_message_timestamp, (const rd_kafka_message_t *msg, int *tstype))         \
     X(int, rd_kafka_message_headers, (const rd_kafka_message_t *msg, rd_kafka_headers_t **hdrs)) \
+    X(int, rd_kafka_message_status, (const rd_kafka_message_t *msg))                             \
     X(rd_kafka_headers_t *, rd_kafka_headers_new, (size_t initial_count))                        \
     X(void, rd_kafka_headers_destroy, (rd_kafka_headers_t *hdrs))                                \
     X(int, rd_kafka_header_add,                                                                  \

@@ -1,0 +1,67 @@
+# The dispatcher thread: takes delivery results from the engine in batches and resolves futures
+# and batch results under one GIL acquisition per batch. Included into _core.pyx.
+#
+# It holds this object, never the producer, so a producer dropped without close() is collected
+# (its finalizer closes it). When the last reference to the producer goes while the dispatcher
+# still runs (e.g. a delivery callback dropped it), the producer stops the engine and leaves it
+# to the dispatcher to free once its loop ends: free_when_finished.
+
+
+@cython.final
+cdef class _Dispatcher:
+    cdef fp_engine *engine
+    cdef uint64_t delivered, failed
+    cdef bint finished  # the loop ended: the engine is stopped and nothing reads it here any more
+    cdef bint free_when_finished  # the producer is gone: free the engine after the loop
+
+    def run(self):
+        """The thread's body: resolves completions until the engine has stopped."""
+        cdef fp_engine *engine = self.engine
+        try:
+            self._resolve_until_finished()
+        finally:
+            self.finished = True
+            if self.free_when_finished:
+                self.engine = NULL
+                with nogil:
+                    fp_engine_join(engine)
+                    fp_engine_free(engine)
+
+    cdef _resolve_until_finished(self):
+        cdef fp_completions batch
+        cdef fp_completion *c
+        cdef int finished = 0
+        cdef size_t n, i
+        cdef fp_engine *engine = self.engine
+        cdef DeliveryFuture future
+        cdef BatchResult group
+        batch.items = NULL
+        batch.len = batch.cap = 0
+        try:
+            while True:
+                with nogil:
+                    n = fp_engine_take(engine, &batch, WAIT_SLICE_MS * 5, &finished)
+                if finished:
+                    return
+                for i in range(n):
+                    c = &batch.items[i]
+                    if c.err:
+                        self.failed += 1
+                    else:
+                        self.delivered += 1
+                    if _is_batch_opaque(c.opaque):
+                        group = _batch_of(c.opaque)
+                        group._complete(c.opaque, c.err, c.status)
+                        continue
+                    future = <DeliveryFuture>c.opaque
+                    Py_DECREF(future)  # the record's reference; `future` holds its own
+                    future._complete(c)
+                    if future._cb_fn is not None or future._more_callbacks is not None:
+                        future._run_callbacks()
+                future = None  # do not keep the last ones alive until the next batch
+                group = None
+                if n:
+                    with nogil:
+                        fp_engine_resolved(engine, n)
+        finally:
+            free(batch.items)

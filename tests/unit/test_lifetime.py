@@ -1,0 +1,247 @@
+"""Python code that runs inside send()/send_batch() (serializers, partitioners) and every wait
+without the GIL may close the producer, fork, or change what send_batch() iterates: no crash, the
+documented exception, nothing queued half-way (issue 12's reproducers).
+
+The scenarios that crashed the interpreter run in a child process, so a regression fails one test
+with the child's signal instead of ending the run.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import warnings
+
+import pytest
+
+import fastprod
+from fastprod import errors
+from tests.mock_cluster import MockCluster
+
+NO_BROKER = "127.0.0.1:1"  # records stay pending: nothing answers there
+MOCK = '{"test.mock.num.brokers": 1, "log_level": 0}'  # a partitioner needs partitions
+
+
+def run_isolated(body: str, timeout: float = 60) -> str:
+    """Runs body in a fresh interpreter; returns its stdout, failing on a crash or non-zero exit."""
+    code = "import threading, time\nimport fastprod\nfrom fastprod import errors\n" + \
+        textwrap.dedent(body)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=timeout)
+    assert done.returncode == 0, (
+        f"child exited with {done.returncode} "
+        f"({signal.Signals(-done.returncode).name if done.returncode < 0 else 'status'})\n"
+        f"{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+@pytest.mark.parametrize("hook", ["value_serializer", "key_serializer", "partitioner"])
+def test_close_from_another_thread_while_python_code_runs_in_send(hook):
+    # The issue's reproducer: close() ran while send() slept in a serializer, then send() wrote
+    # into the freed engine (SIGSEGV).
+    out = run_isolated(f"""
+        def slow(*args):
+            time.sleep(1.0)
+            return 0 if {hook!r} == "partitioner" else b"v"
+        p = fastprod.Producer({hook}=slow, config={MOCK})
+        p.partitions_for("t")
+        threading.Timer(0.3, p.close, args=(0,)).start()
+        try:
+            p.send("t", b"v", key=b"k")
+        except errors.ProducerClosedError:
+            print("closed")
+    """)
+    assert out.split() == ["closed"]
+
+
+@pytest.mark.parametrize("hook", ["value_serializer", "key_serializer", "partitioner"])
+def test_python_code_in_send_closes_its_own_producer(hook):
+    # A partitioner doing this was handed "partitions 0..-947207272" (a freed table).
+    out = run_isolated(f"""
+        holder = []
+        def closing(*args):
+            holder[0].close(0)
+            return 0 if {hook!r} == "partitioner" else b"v"
+        p = fastprod.Producer({hook}=closing, config={MOCK})
+        p.partitions_for("t")
+        holder.append(p)
+        try:
+            p.send("t", b"v", key=b"k")
+        except errors.ProducerClosedError:
+            print("closed", p.closed, p.stats()["sent"], p.stats()["buffered_bytes"])
+    """)
+    assert out.split() == ["closed", "True", "0", "0"]
+
+
+def test_close_while_send_batch_runs_a_slow_serializer():
+    out = run_isolated(f"""
+        def slow(v):
+            time.sleep(0.05)
+            return b"v%d" % v
+        p = fastprod.Producer({NO_BROKER!r}, value_serializer=slow, config={{"log_level": 0}})
+        threading.Timer(0.3, p.close, args=(0,)).start()
+        try:
+            p.send_batch("t", list(range(100)))
+        except errors.ProducerClosedError as exc:
+            r = exc.batch_result
+            print("closed", r.sent > 0, r.sent < 100, r.done(), r.sent == r.failed)
+    """)
+    assert out.split() == ["closed", "True", "True", "True", "True"]
+
+
+@pytest.mark.parametrize("column", ["values", "keys", "partitions", "timestamps_ms", "headers"])
+def test_serializer_that_clears_the_list_send_batch_reads(column):
+    # send_batch read past the cleared list's end (freed memory) before.
+    out = run_isolated(f"""
+        columns = {{"values": list(range(50)), "keys": [b"k"] * 50, "partitions": [None] * 50,
+                    "timestamps_ms": [None] * 50, "headers": [None] * 50}}
+        def clearing(v):
+            if v == 10:
+                columns[{column!r}].clear()
+            return b"x"
+        p = fastprod.Producer({NO_BROKER!r}, value_serializer=clearing, config={{"log_level": 0}})
+        values = columns.pop("values") if {column!r} != "values" else columns["values"]
+        try:
+            p.send_batch("t", values, **{{k: v for k, v in columns.items() if k != "values"}})
+        except RuntimeError as exc:
+            print(type(exc).__name__, exc.batch_result.sent, p.stats()["sent"])
+        p.close(0)
+    """)
+    # the record whose serializer cleared the list is queued (its items were read), the next not
+    assert out.split() == ["RuntimeError", "11", "11"]
+
+
+def test_wait_in_a_forked_child_raises_instead_of_hanging():
+    p = fastprod.Producer(NO_BROKER, config={"log_level": 0})
+    try:
+        future = p.send("t", b"pending at fork")
+        batch = p.send_batch("t", [b"a", b"b"])
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: get()/wait() without timeout must raise, not wait forever
+            codes = []
+            for wait in (future.get, future.exception, batch.wait):
+                try:
+                    wait()
+                    codes.append(1)
+                except errors.ProducerForkedError:
+                    codes.append(0)
+                except BaseException:
+                    codes.append(2)
+            os.write(write, bytes(codes))
+            os._exit(0)
+        os.close(write)
+        deadline = time.monotonic() + 20
+        while not os.waitpid(pid, os.WNOHANG)[0]:
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                pytest.fail("a wait in the forked child hung")
+            time.sleep(0.05)
+        assert os.read(read, 3) == b"\x00\x00\x00"
+        assert not future.done()  # the parent's record is still its own
+    finally:
+        p.close(0)
+
+
+def _threads_and_fds() -> tuple[int, int]:
+    return threading.active_count(), len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open fds from /proc")
+def test_dropped_producers_are_closed_by_their_finalizer():
+    gc.collect()
+    threads, fds = _threads_and_fds()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        for i in range(50):
+            p = fastprod.Producer(config={"test.mock.num.brokers": 1, "log_level": 0})
+            if i % 5 == 0:
+                p.send("t", b"v").get(10)  # one that had work
+            del p
+        gc.collect()
+    unclosed = [w for w in caught if issubclass(w.category, ResourceWarning)]
+    assert len(unclosed) == 50 and "close()" in str(unclosed[0].message)
+    now_threads, now_fds = _threads_and_fds()
+    assert abs(now_threads - threads) <= 1 and abs(now_fds - fds) <= 1, (
+        f"threads {threads} -> {now_threads}, fds {fds} -> {now_fds}")
+
+
+def test_producer_dropped_inside_its_own_delivery_callback():
+    # The last reference goes on the dispatcher thread, which cannot wait for itself: the engine
+    # is freed when the dispatcher's loop ends, and the threads still go away.
+    out = run_isolated("""
+        import gc, warnings
+        warnings.simplefilter("ignore", ResourceWarning)
+        before = threading.active_count()
+        done = threading.Event()
+        p = fastprod.Producer(config={"test.mock.num.brokers": 1, "log_level": 0})
+        p.send("t", b"v").add_done_callback(lambda f: done.set())
+        del p  # the pending future holds the producer until the dispatcher resolves it
+        done.wait(10)
+        gc.collect()
+        deadline = time.monotonic() + 10
+        while threading.active_count() > before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        print(threading.active_count() - before)
+    """)
+    assert out.split() == ["0"]
+
+
+@pytest.mark.parametrize("view", [memoryview(b"abcdef")[::2],
+                                  memoryview(bytearray(b"abcdefgh"))[::-1]])
+def test_non_contiguous_memoryview_is_a_serialization_error(make_producer, view):
+    p = make_producer()
+    for kwargs in ({"value": view}, {"key": view}, {"headers": [("h", view)]}):
+        with pytest.raises(errors.SerializationError):
+            p.send("t", **kwargs)
+    released = memoryview(b"abc")
+    released.release()
+    with pytest.raises(errors.SerializationError):
+        p.send("t", released)
+    assert p.stats()["sent"] == 0
+
+
+def test_queued_record_that_times_out_is_not_persisted():
+    p = fastprod.Producer(NO_BROKER, delivery_timeout_ms=300, config={"log_level": 0})
+    try:
+        exc = p.send("t", b"v").exception(10)
+        assert isinstance(exc, errors.MsgTimedOutError)
+        assert exc.persistence is errors.PersistenceStatus.NOT_PERSISTED
+        assert "not persisted" in str(exc)
+        batch = p.send_batch("t", [b"a"]).wait(10)
+        assert batch.failures[0][1].persistence is errors.PersistenceStatus.NOT_PERSISTED
+    finally:
+        p.close(0)
+
+
+def test_record_that_times_out_in_flight_is_possibly_persisted():
+    # The broker turns slow once the producer is connected: the record is sent and its answer
+    # comes after the delivery timeout, so it may be in the log.
+    cluster = MockCluster()
+    p = fastprod.Producer(cluster.bootstrap, delivery_timeout_ms=500, linger_ms=0,
+                          config={"socket.timeout.ms": 10000, "log_level": 0})
+    try:
+        # connecting and creating the topic may take longer than the short delivery timeout
+        assert any(p.send("t", b"warm-up", partition=0).exception(20) is None for _ in range(10))
+        cluster.set_rtt(1, 3000)
+        exc = p.send("t", b"v", partition=0).exception(20)
+        assert isinstance(exc, errors.MsgTimedOutError)
+        assert exc.persistence is errors.PersistenceStatus.POSSIBLY_PERSISTED
+        assert "may be in the log" in str(exc)
+    finally:
+        p.close(0)
+        cluster.close()
+
+
+def test_synchronous_errors_carry_no_persistence(make_producer):
+    p = make_producer(max_request_size=1000)
+    with pytest.raises(errors.MessageSizeTooLargeError) as info:
+        p.send("t", b"x" * 2000)
+    assert info.value.persistence is None
