@@ -132,16 +132,15 @@ class AvroSerializer(Serializer[Any]):
         self.schema_id = schema_id
         self._prefix = b"" if schema_id is None else b"\0" + schema_id.to_bytes(4, "big")
         self._write = fastavro.schemaless_writer
-        self._buffer = io.BytesIO()
         self.encode = self._encode
 
     def serialize(self, topic: str, headers: HeaderList | None, obj: Any) -> bytes:
         return self._encode(obj)
 
     def _encode(self, obj: Any) -> bytes:
-        out = self._buffer
-        out.seek(0)
-        out.truncate()
+        # A stream per call: fastavro runs Python code while it writes, so other threads' send()
+        # interleave, and a shared stream gave records each other's bytes.
+        out = io.BytesIO()
         out.write(self._prefix)
         try:
             self._write(out, self.schema, obj)

@@ -67,6 +67,21 @@ cdef enum:
     UNCHECKED_TIMESTAMP_SKEW_MS = 60000
 
 
+cdef int64_t _checked_int(object value, int64_t high, str what) except? -1:
+    """value (an int, not a bool) as a C integer from 0 to high, else TypeError or ValueError. The
+    int's own digits are read: an int subclass's comparison dunders cannot make it pass."""
+    cdef int64_t n
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{what} must be int or None, not {type(value).__name__}")
+    try:
+        n = value
+    except OverflowError:
+        n = -1
+    if n < 0 or n > high:
+        raise ValueError(f"{what} must be between 0 and {high}, not {int.__repr__(value)}")
+    return n
+
+
 cdef inline int _slice_ms(int64_t deadline) noexcept nogil:
     """How long the next GIL-free wait may last: one slice, or less to end on deadline (-1: none)."""
     cdef int64_t left
@@ -192,13 +207,13 @@ cdef class ProducerCore:
             fp_engine_join(engine)
             fp_engine_free(engine)
 
-    cdef inline void _leave(self):
+    cdef inline void _leave(self) noexcept:
         """Ends a use begun with self._users += 1 (see the top of this file)."""
         self._users -= 1
         if self._users == 0 and self._closed:
             self._free_engine()
 
-    cdef void _free_engine(self):
+    cdef void _free_engine(self) noexcept:
         """Frees a closed producer's engine once nothing uses it: no call under way (_users)
         and no dispatcher taking completions."""
         cdef fp_engine *engine = self._engine
@@ -250,11 +265,7 @@ cdef class ProducerCore:
         cdef const fp_partitions *table = fp_topic_table(t)
         cdef int64_t explicit
         if partition is not None:
-            if not isinstance(partition, int) or isinstance(partition, bool):
-                raise TypeError(f"partition must be int or None, not {type(partition).__name__}")
-            if partition < 0 or partition > INT32_MAX:
-                raise ValueError(f"partition must be between 0 and {INT32_MAX}, not {partition}")
-            explicit = partition
+            explicit = _checked_int(partition, INT32_MAX, "partition")
             if table != NULL and explicit >= table.count:
                 self._await_table(topic, t, explicit)
             return <int32_t>explicit
@@ -326,40 +337,40 @@ cdef class ProducerCore:
         full this waits without the GIL up to max.block.ms, then raises KafkaTimeoutError
         (QueueFullError at once with max_block_ms=0).
         """
-        self._check_usable()
-        self._users += 1
-        try:
-            return self._send(topic, value, key, partition, timestamp_ms, headers)
-        finally:
-            self._leave()
-
-    cdef DeliveryFuture _send(self, object topic, object value, object key, object partition,
-                              object timestamp_ms, object headers):
         cdef Py_ssize_t sizes[2]
         cdef DeliveryFuture future
         cdef fp_topic *t
-        if type(topic) is not str:
-            if not isinstance(topic, _ProducerRecord):
-                raise TypeError(f"topic must be str or a ProducerRecord, not {type(topic).__name__}")
-            if not (value is key is partition is timestamp_ms is headers is None):
-                raise TypeError("send(record) takes no other arguments: they are the record's fields")
-            record = topic
-            topic, value, key = record.topic, record.value, record.key
-            partition, timestamp_ms, headers = record.partition, record.timestamp_ms, record.headers
+        self._check_usable()
+        self._users += 1
+        try:
             if type(topic) is not str:
-                raise TypeError(f"record.topic must be str, not {type(topic).__name__}")
-        t = self._topic(<str>topic)
-        future = DeliveryFuture.__new__(DeliveryFuture)
-        future._producer = self
-        future._topic = topic
-        self._queue(topic, t, value, key, partition, timestamp_ms, headers, <void *>future, sizes)
-        future._key_size = <int32_t>sizes[0]
-        future._value_size = <int32_t>sizes[1]
-        # The record's reference, dropped when its completion is resolved. Taken after the write
-        # is safe: completions are resolved under the GIL, which this thread holds.
-        Py_INCREF(future)
-        self._sent += 1
-        return future
+                if not isinstance(topic, _ProducerRecord):
+                    raise TypeError(
+                        f"topic must be str or a ProducerRecord, not {type(topic).__name__}")
+                if not (value is key is partition is timestamp_ms is headers is None):
+                    raise TypeError(
+                        "send(record) takes no other arguments: they are the record's fields")
+                record = topic
+                topic, value, key = record.topic, record.value, record.key
+                partition, timestamp_ms = record.partition, record.timestamp_ms
+                headers = record.headers
+                if type(topic) is not str:
+                    raise TypeError(f"record.topic must be str, not {type(topic).__name__}")
+            t = self._topic(<str>topic)
+            future = DeliveryFuture.__new__(DeliveryFuture)
+            future._producer = self
+            future._topic = topic
+            self._queue(topic, t, value, key, partition, timestamp_ms, headers, <void *>future,
+                        sizes)
+            future._key_size = <int32_t>sizes[0]
+            future._value_size = <int32_t>sizes[1]
+            # The record's reference, dropped when its completion is resolved. Taken after the
+            # write is safe: completions are resolved under the GIL, which this thread holds.
+            Py_INCREF(future)
+            self._sent += 1
+            return future
+        finally:
+            self._leave()
 
     cdef int _queue(self, str topic, fp_topic *t, object value, object key, object partition,
                     object timestamp_ms, object headers, void *opaque,
@@ -414,11 +425,7 @@ cdef class ProducerCore:
         if timestamp_ms is None:
             ts = fp_wallclock_ms()
         else:
-            if not isinstance(timestamp_ms, int) or isinstance(timestamp_ms, bool):
-                raise TypeError(f"timestamp_ms must be int or None, not {type(timestamp_ms).__name__}")
-            if not 0 <= timestamp_ms <= INT64_MAX:
-                raise ValueError(f"timestamp_ms must be between 0 and {INT64_MAX}, not {timestamp_ms}")
-            ts = timestamp_ms
+            ts = _checked_int(timestamp_ms, INT64_MAX, "timestamp_ms")
             self._check_timestamp(topic, t, ts)
         if headers is not None:
             hdrs = _build_headers(headers, topic)

@@ -23,6 +23,9 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
     cdef fp_topic *t = NULL
     cdef BatchResult result
     if values is None and type(topic) is not str:
+        if not (keys is partitions is timestamps_ms is headers is key_field is None):
+            raise TypeError("send_batch(records) takes no other arguments: they are the records' "
+                            "fields")
         return _send_records(p, topic)
     if type(topic) is not str:
         raise TypeError(f"topic must be str, not {type(topic).__name__}")

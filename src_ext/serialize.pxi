@@ -67,37 +67,29 @@ cdef class _Encoding:
                 f"{type(obj).__name__} is not {_type_names(self.accepts)}")
         if self.kind == ENC_CHECKED:
             return obj
-        if self.kind == ENC_INTO:
-            return self._encode_into(topic, obj)
+        cdef object buffer = None
         try:
+            if self.kind == ENC_INTO:
+                buffer = self.buffer
+                if buffer is None:  # lent to another send()
+                    buffer = bytearray()
+                else:
+                    self.buffer = None
+                self.fn(obj, buffer)
+                return buffer
             if self.kind == ENC_OBJECT:
                 return self.fn(topic, headers, obj)
             return self.fn(obj)
         except Exception as exc:
-            raise self._failure(topic, obj, exc) from exc
+            self.give_back(buffer)
+            raise _errors.SerializationError(
+                f"cannot serialize the {self.what} of a record to {topic!r} "
+                f"({type(obj).__name__}): {exc}") from exc
 
-    cdef object _encode_into(self, str topic, object obj):
-        buffer = self.buffer
-        if buffer is None:
-            buffer = bytearray()
-        else:
-            self.buffer = None
-        try:
-            self.fn(obj, buffer)
-        except Exception as exc:
-            self.buffer = buffer
-            raise self._failure(topic, obj, exc) from exc
-        return buffer
-
-    cdef inline void give_back(self, object encoded):
+    cdef inline void give_back(self, object encoded) noexcept:
         """encoded (what encode() returned) is no longer used: a lent buffer goes back."""
         if self.kind == ENC_INTO and self.buffer is None and type(encoded) is bytearray:
             self.buffer = encoded
-
-    cdef object _failure(self, str topic, object obj, Exception exc):
-        return _errors.SerializationError(
-            f"cannot serialize the {self.what} of a record to {topic!r} "
-            f"({type(obj).__name__}): {exc}")
 
 
 cdef str _type_names(object accepts):
