@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 KAFKA_LOCAL := $(VPY) scripts/kafka-local
 SOURCES := $(wildcard src_ext/*.pyx src_ext/*.pxi src_ext/*.c src_ext/includes/*) setup.py pyproject.toml
 
-.PHONY: install build run test test-unit test-all bench-micro wheel dist clean
+.PHONY: install build run test test-unit test-all test-asan test-tsan bench-micro wheel dist clean
 
 install: $(VENV)/.installed
 
@@ -61,6 +61,57 @@ test-unit: install
 test-all: install
 	$(KAFKA_LOCAL) fetch >/dev/null
 	$(VPY) -m pytest tests
+	$(MAKE) --no-print-directory test-asan test-tsan
+
+# ---- sanitizers: why each setting is there is in docs/sanitizers.md ----------------------------
+# test-asan: the unit suite, plus the integration stress when it exists (its fixture starts a
+# broker unless FASTPROD_BOOTSTRAP names one; ASAN_TESTS=... runs other tests), against
+# fastprod._core built with ASan + UBSan into build/asan/lib; the in-place build is left alone.
+# A sanitizer report from any process (they go to build/asan/logs/) fails the target, also where
+# a test expected its child to die.
+ASAN_DIR := build/asan
+ASAN_LOGS := $(CURDIR)/$(ASAN_DIR)/logs
+ASAN_JVM := $(CURDIR)/$(ASAN_DIR)/jvm
+ASAN_STRESS := $(wildcard tests/integration/test_stress.py)
+ASAN_TESTS ?= tests/unit $(ASAN_STRESS)
+ASAN_SETTINGS := detect_leaks=0:handle_segv=2:allocator_may_return_null=1
+ASAN_ENV := LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+	ASAN_OPTIONS=$(ASAN_SETTINGS):log_path=$(ASAN_LOGS)/asan:log_exe_name=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(ASAN_LOGS)/ubsan:log_exe_name=1 \
+	PYTHONMALLOC=malloc PYTHONSAFEPATH=1 FASTPROD_SANITIZED_LIB=$(CURDIR)/$(ASAN_DIR)/lib \
+	FASTPROD_SANITIZER_LOGS=$(ASAN_LOGS) \
+	PYTHONPATH=$(CURDIR)/$(ASAN_DIR)/lib:$(CURDIR)/tests/native:$(CURDIR) JAVA_HOME=$(ASAN_JVM)
+
+test-asan: $(VENV)/.deps
+	FASTPROD_SANITIZE=1 $(VPY) setup.py -q build --build-base $(ASAN_DIR) --build-lib $(ASAN_DIR)/lib
+	$(if $(filter tests/integration%,$(ASAN_TESTS)),$(KAFKA_LOCAL) fetch >/dev/null)
+	@# The fixture's broker gets a java that drops the ASan runtime (a JVM needs its own SIGSEGV).
+	mkdir -p $(ASAN_JVM)/bin
+	printf '#!/bin/sh\nunset LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS\nexec %s "$$@"\n' \
+		"$${JAVA_HOME:+$$JAVA_HOME/bin/}java" > $(ASAN_JVM)/bin/java && chmod +x $(ASAN_JVM)/bin/java
+	rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
+	$(ASAN_ENV) $(VPY) -m pytest $(ASAN_TESTS) -m "not slow" --import-mode=append \
+		-p sanitized_build; status=$$?; \
+	for report in $(ASAN_LOGS)/*; do [ -e "$$report" ] || continue; \
+		echo "== sanitizer report $$report"; cat "$$report"; status=1; done; exit $$status
+
+# test-tsan: the C engine's threads under ThreadSanitizer, driven from C by
+# tests/native/engine_tsan.c on librdkafka's mock cluster (CPython is not instrumented, so TSan
+# cannot see the GIL); any race fails the target, but for librdkafka's own in tsan.supp.
+TSAN_BIN := build/tsan/engine_tsan
+TSAN_SOURCES := tests/native/engine_tsan.c tests/native/c11_threads.c
+# The librdkafka fastprod loads: the one inside confluent-kafka's wheel (or make RDKAFKA=path).
+RDKAFKA ?= $$($(VPY) -c 'import glob, os, confluent_kafka as c; \
+	print(sorted(glob.glob(os.path.dirname(c.__file__) + "*/librdkafka*.so*"))[0])')
+
+$(TSAN_BIN): $(TSAN_SOURCES) $(wildcard src_ext/*.c src_ext/includes/*.h)
+	@mkdir -p $(dir $@)
+	gcc -std=gnu11 -Wall -Wno-unused-function -fsanitize=thread -g -O1 -rdynamic -Isrc_ext/includes \
+		-o $@ $(TSAN_SOURCES) -ldl -lpthread
+
+test-tsan: $(TSAN_BIN) $(VENV)/.deps
+	TSAN_OPTIONS="halt_on_error=0 history_size=4 second_deadlock_stack=1 \
+		suppressions=$(CURDIR)/tests/native/tsan.supp" $(TSAN_BIN) "$(RDKAFKA)"
 
 clean:
 	rm -rf $(VENV) build src_ext/_core.c src_ext/*.html fastprod/*.so

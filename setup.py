@@ -1,6 +1,8 @@
 """Builds the one compiled module, fastprod._core, from src_ext/ (metadata is in pyproject.toml).
 
-Knobs: FASTPROD_DEBUG=1 (-O0 -g, Cython annotate and line tracing), FASTPROD_SANITIZE=1 (ASan/UBSan).
+Knobs: FASTPROD_DEBUG=1 (-O0 -g, Cython annotate and line tracing), FASTPROD_SANITIZE=1
+(ASan/UBSan for `make test-asan`, see docs/sanitizers.md; its generated C goes under build/asan/,
+so that a sanitized build never rewrites the in-place build's src_ext/_core.c).
 librdkafka is neither linked nor needed at build time: _core resolves it at import (src_ext/rdk.c).
 """
 
@@ -26,7 +28,10 @@ if debug:
 else:
     compile_args += ["-O2"]
 if sanitize:
-    compile_args += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    # -O1 -g: fast enough for the whole suite, with traces that still match the source; UB stops
+    # the process (a finding, not a warning scrolled past in a passing suite).
+    compile_args += ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
+                     "-fno-omit-frame-pointer"]
     link_args += ["-fsanitize=address,undefined"]
 
 extension = Extension(
@@ -46,6 +51,12 @@ setup(
         [extension],
         include_path=["src_ext"],
         annotate=debug,
+        # Sanitized: generated apart from the in-place build's C, always afresh (Cython would
+        # otherwise reuse a newer src_ext/_core.c, made without the #line directives that let
+        # sanitizer traces name .pyx/.pxi lines).
+        build_dir="build/asan/cython" if sanitize else None,
+        force=sanitize,
+        emit_linenums=sanitize,
         compiler_directives={
             "language_level": "3",
             "embedsignature": True,

@@ -135,7 +135,7 @@ static void fp_publish(fp_engine *e) {
             *fp_completions_push(&e->done) = e->local.items[i];
         e->local.len = 0;
     }
-    __atomic_sub_fetch(&e->held_bytes, e->local_released, __ATOMIC_ACQ_REL);
+    __atomic_sub_fetch(&e->held_bytes, e->local_released, __ATOMIC_SEQ_CST);
     e->local_released = 0;
     pthread_cond_broadcast(&e->space_cv);
     pthread_cond_signal(&e->done_cv);
@@ -174,6 +174,14 @@ static void fp_on_error(rd_kafka_t *rk, int err, const char *reason, void *opaqu
         snprintf(e->credentials_reason, sizeof(e->credentials_reason), "%s", reason);
         __atomic_store_n(&e->credentials_error, err, __ATOMIC_RELEASE);
     }
+}
+
+static size_t fp_engine_held_bytes(fp_engine *e) {
+    return __atomic_load_n(&e->held_bytes, __ATOMIC_RELAXED);
+}
+
+static uint64_t fp_engine_queue_full_retries(fp_engine *e) {
+    return __atomic_load_n(&e->queue_full_retries, __ATOMIC_RELAXED);
 }
 
 static int fp_engine_credentials_error(fp_engine *e, const char **reason) {
@@ -227,7 +235,10 @@ static void fp_produce_slot(fp_engine *e, fp_slot *slot) {
     free(slot->external);
 }
 
-/* After ring or buffer space was released: wakes writers blocked for it, if there are any. */
+/* After ring or buffer space was released: wakes writers blocked for it, if there are any.
+ * The release (a seq_cst store or read-modify-write of tail/held_bytes) and this load pair with
+ * the waiter's increment of space_waiters and seq_cst look at tail/held_bytes in fp_wait_space:
+ * either the waiter sees the room, or this sees the waiter. */
 static void fp_wake_space_waiters(fp_engine *e) {
     if (__atomic_load_n(&e->space_waiters, __ATOMIC_SEQ_CST) > 0) {
         pthread_mutex_lock(&e->lock);
@@ -238,7 +249,7 @@ static void fp_wake_space_waiters(fp_engine *e) {
 
 /* Frees ring space up to tail. */
 static void fp_release_ring(fp_engine *e, uint64_t tail) {
-    __atomic_store_n(&e->tail, tail, __ATOMIC_RELEASE);
+    __atomic_store_n(&e->tail, tail, __ATOMIC_SEQ_CST);
     fp_wake_space_waiters(e);
 }
 
@@ -413,12 +424,15 @@ static void fp_engine_free(fp_engine *e) {
     free(e);
 }
 
-/* Only send() callers add to held_bytes, one at a time (the GIL), so check-then-add is safe;
- * the drain thread's concurrent releases only make room. */
+/* A compare-and-swap: send() callers reserve with the GIL, but a caller waiting for space
+ * reserves without it (fp_engine_wait_reserve), so two can race; the drain thread releases. */
 static int fp_engine_try_reserve(fp_engine *e, size_t charge) {
-    if (__atomic_load_n(&e->held_bytes, __ATOMIC_ACQUIRE) + charge > e->buffer_memory)
-        return 0;
-    __atomic_add_fetch(&e->held_bytes, charge, __ATOMIC_ACQ_REL);
+    size_t held = __atomic_load_n(&e->held_bytes, __ATOMIC_SEQ_CST);
+    do {
+        if (held + charge > e->buffer_memory)
+            return 0;
+    } while (!__atomic_compare_exchange_n(&e->held_bytes, &held, held + charge, 1,
+                                          __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
     return 1;
 }
 
@@ -432,7 +446,7 @@ static void fp_wait_space(fp_engine *e, int wait_ms, int (*ready)(fp_engine *, s
 }
 
 static int fp_buffer_has_room(fp_engine *e, size_t charge) {
-    return __atomic_load_n(&e->held_bytes, __ATOMIC_ACQUIRE) + charge <= e->buffer_memory;
+    return __atomic_load_n(&e->held_bytes, __ATOMIC_SEQ_CST) + charge <= e->buffer_memory;
 }
 
 static int fp_engine_wait_reserve(fp_engine *e, size_t charge, int wait_ms) {
@@ -441,7 +455,7 @@ static int fp_engine_wait_reserve(fp_engine *e, size_t charge, int wait_ms) {
 }
 
 static void fp_engine_unreserve(fp_engine *e, size_t charge) {
-    __atomic_sub_fetch(&e->held_bytes, charge, __ATOMIC_ACQ_REL);
+    __atomic_sub_fetch(&e->held_bytes, charge, __ATOMIC_SEQ_CST);
     fp_wake_space_waiters(e);
 }
 
@@ -504,9 +518,11 @@ static int fp_engine_write(fp_engine *e, rd_kafka_topic_t *rkt, int32_t partitio
     return 1;
 }
 
+/* Also read by a writer waiting without the GIL while another writer moves head. */
 static int fp_ring_drained(fp_engine *e, size_t unused) {
     (void)unused;
-    return __atomic_load_n(&e->tail, __ATOMIC_ACQUIRE) == e->head;
+    return __atomic_load_n(&e->tail, __ATOMIC_SEQ_CST) ==
+           __atomic_load_n(&e->head, __ATOMIC_ACQUIRE);
 }
 
 static void fp_engine_wait_ring(fp_engine *e, int wait_ms) {

@@ -252,6 +252,9 @@ cdef class ProducerCore:
         if handle is not None:
             return <fp_topic *><size_t>handle
         _check_topic_name(topic)
+        handle = self._topics.get(topic)  # another thread may have registered it meanwhile
+        if handle is not None:
+            return <fp_topic *><size_t>handle
         t = fp_engine_topic(self._engine, topic.encode())
         if t == NULL:
             raise ValueError(f"librdkafka refused the topic name {topic!r}")
@@ -316,6 +319,7 @@ cdef class ProducerCore:
     cdef int32_t _call_partitioner(self, str topic, const fp_partitions *table,
                                    const char *key_data, Py_ssize_t key_len) except -2:
         cdef int32_t i
+        cdef int64_t n
         cached = self._partition_tuples.get(topic)
         if cached is None or cached[0] != <size_t>table:
             cached = (<size_t>table, tuple(range(table.count)),
@@ -323,10 +327,16 @@ cdef class ProducerCore:
             self._partition_tuples[topic] = cached
         key = None if key_len < 0 else PyBytes_FromStringAndSize(key_data, key_len)
         chosen = self._partitioner_fn(key, cached[1], cached[2])
-        if not isinstance(chosen, int) or isinstance(chosen, bool) or not 0 <= chosen < table.count:
+        n = -1
+        if isinstance(chosen, int) and not isinstance(chosen, bool):
+            try:
+                n = chosen  # the int's own digits, as in _checked_int: its dunders may lie
+            except OverflowError:
+                pass
+        if not 0 <= n < table.count:
             raise ValueError(f"the partitioner returned {chosen!r} for topic {topic!r}, which has "
                              f"partitions 0..{table.count - 1}")
-        return chosen
+        return <int32_t>n
 
     def send(self, topic, value=None, key=None, partition=None, timestamp_ms=None, headers=None):
         """Queue one record and return its :class:`DeliveryFuture`.
@@ -702,11 +712,12 @@ cdef class ProducerCore:
         return {"sent": self._sent, "delivered": self._dispatch.delivered,
                 "failed": self._dispatch.failed,
                 "buffered_bytes": self._held_bytes(),
-                "queue_full_retries": self._engine.queue_full_retries if self._engine != NULL else 0}
+                "queue_full_retries":
+                    fp_engine_queue_full_retries(self._engine) if self._engine != NULL else 0}
 
     def _held_bytes(self):
         """Bytes charged against buffer.memory right now (for tests)."""
-        return self._engine.held_bytes if self._engine != NULL else 0
+        return fp_engine_held_bytes(self._engine) if self._engine != NULL else 0
 
     cdef _callback_failed(self, BaseException exc):
         _log.error("a delivery callback raised %r; it is re-raised by the next flush()/close()",

@@ -38,6 +38,10 @@ cdef int _memoryview_buffer(object obj, Py_buffer *view, str what, str topic) ex
     return 0
 
 
+cdef enum:
+    HEADERS_SIZE_HINT = 8
+
+
 cdef rd_kafka_headers_t *_build_headers(object headers, str topic) except NULL:
     """Headers from a list of (str, bytes|str|None) pairs or a dict of them."""
     cdef rd_kafka_headers_t *hdrs
@@ -53,7 +57,8 @@ cdef rd_kafka_headers_t *_build_headers(object headers, str topic) except NULL:
     else:
         raise TypeError(f"headers must be a list of (str, bytes) pairs or a dict, "
                         f"not {type(headers).__name__}")
-    hdrs = rdk.rd_kafka_headers_new(len(items))
+    # A size hint only (the list grows): a list subclass's __len__ may claim billions.
+    hdrs = rdk.rd_kafka_headers_new(HEADERS_SIZE_HINT)
     try:
         for item in items:
             if not isinstance(item, tuple) or len(<tuple>item) != 2:

@@ -170,6 +170,9 @@ static uint64_t fp_engine_generation(fp_engine *e);
 /* Waits up to wait_ms for a resolved batch after generation seen. */
 static void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms);
 
+/* For stats, read while other threads change them. */
+static size_t fp_engine_held_bytes(fp_engine *e);
+static uint64_t fp_engine_queue_full_retries(fp_engine *e);
 /* The authentication/TLS error that stopped this producer (0: none) and librdkafka's reason. */
 static int fp_engine_credentials_error(fp_engine *e, const char **reason);
 

@@ -102,8 +102,6 @@ cdef extern from "engine.h" nogil:
 
     ctypedef struct fp_engine:
         rd_kafka_t *rk
-        size_t held_bytes
-        uint64_t queue_full_retries
 
     size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_bytes)
     size_t fp_headers_bytes(rd_kafka_headers_t *hdrs)
@@ -128,6 +126,8 @@ cdef extern from "engine.h" nogil:
     uint64_t fp_engine_wait_idle(fp_engine *e, int wait_ms)
     uint64_t fp_engine_generation(fp_engine *e)
     void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms)
+    size_t fp_engine_held_bytes(fp_engine *e)
+    uint64_t fp_engine_queue_full_retries(fp_engine *e)
     int fp_engine_credentials_error(fp_engine *e, const char **reason)
     fp_topic *fp_engine_topic(fp_engine *e, const char *name)
     const fp_partitions *fp_engine_wait_table(fp_engine *e, fp_topic *t, bint ask_refresh,

@@ -89,7 +89,7 @@ def test_close_while_send_batch_runs_a_slow_serializer():
         try:
             p.send_batch("t", list(range(100)))
         except errors.ProducerClosedError as exc:
-            r = exc.batch_result
+            r = exc.batch_result.wait(10)  # resolved once close() returns, in the Timer's thread
             print("closed", r.sent > 0, r.sent < 100, r.done(), r.sent == r.failed)
     """)
     assert out.split() == ["closed", "True", "True", "True", "True"]
