@@ -357,7 +357,8 @@ cdef class ProducerCore:
                 if not isinstance(topic, _ProducerRecord):
                     raise TypeError(
                         f"topic must be str or a ProducerRecord, not {type(topic).__name__}")
-                if not (value is key is partition is timestamp_ms is headers is None):
+                if (value is not None or key is not None or partition is not None
+                        or timestamp_ms is not None or headers is not None):
                     raise TypeError(
                         "send(record) takes no other arguments: they are the record's fields")
                 record = topic

@@ -1,6 +1,12 @@
 # Keys, values and headers as librdkafka takes them: pointers into Python objects' bytes, and
 # header lists. Included into _core.pyx.
 
+from cpython.exc cimport PyErr_Clear
+
+cdef extern from "Python.h":
+    # PyUnicode_AsUTF8AndSize, returning NULL without Cython raising: _view names the failure.
+    const char *_utf8_or_null "PyUnicode_AsUTF8AndSize" (object text, Py_ssize_t *size)
+
 
 cdef inline int _view(object obj, Py_buffer *view, const char **data, Py_ssize_t *size,
                       str what, str topic) except -1:
@@ -12,7 +18,9 @@ cdef inline int _view(object obj, Py_buffer *view, const char **data, Py_ssize_t
         data[0] = PyBytes_AS_STRING(obj)
         size[0] = PyBytes_GET_SIZE(obj)
     elif isinstance(obj, str):
-        data[0] = PyUnicode_AsUTF8AndSize(obj, size)
+        data[0] = _utf8_or_null(obj, size)
+        if data[0] == NULL:
+            _utf8_failed(obj, what, topic)
     elif isinstance(obj, (bytes, bytearray, memoryview)):
         if type(obj) is memoryview:
             _memoryview_buffer(obj, view, what, topic)
@@ -26,6 +34,16 @@ cdef inline int _view(object obj, Py_buffer *view, const char **data, Py_ssize_t
             f"the {what} of a record to {topic!r} must be bytes, str or None (or a serializer "
             f"must make it so), not {type(obj).__name__}")
     return 0
+
+
+cdef int _utf8_failed(object text, str what, str topic) except -1:
+    PyErr_Clear()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates
+        raise _errors.SerializationError(
+            f"the {what} of a record to {topic!r} is a str that UTF-8 cannot encode: {exc}") from exc
+    raise MemoryError()
 
 
 cdef int _memoryview_buffer(object obj, Py_buffer *view, str what, str topic) except -1:
@@ -72,6 +90,8 @@ cdef rd_kafka_headers_t *_build_headers(object headers, str topic) except NULL:
             try:
                 held = _view(value, &view, &data, &size, "header", topic)
             except _errors.SerializationError:  # name it here: no f-string on the hot path
+                if isinstance(value, (str, bytes, bytearray, memoryview)):
+                    raise  # the right type, but its bytes cannot be read
                 raise _errors.SerializationError(
                     f"header {name!r} of a record to {topic!r} must be bytes, str or None, "
                     f"not {type(value).__name__}") from None

@@ -23,7 +23,8 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
     cdef fp_topic *t = NULL
     cdef BatchResult result
     if values is None and type(topic) is not str:
-        if not (keys is partitions is timestamps_ms is headers is key_field is None):
+        if (keys is not None or partitions is not None or timestamps_ms is not None
+                or headers is not None or key_field is not None):
             raise TypeError("send_batch(records) takes no other arguments: they are the records' "
                             "fields")
         return _send_records(p, topic)

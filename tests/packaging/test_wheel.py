@@ -93,7 +93,7 @@ def test_installed_wheel_passes_the_unit_suite_without_cython_or_compiler(built,
     location, cython, compilers = where.splitlines()
     assert location.startswith(str(env_dir)), location
     assert cython == "None" and compilers == "None None"
-    out = run("-m", "pytest", "tests/unit", "-m", "not source_tree", "-q", "-p",
+    out = run("-m", "pytest", "tests/unit", "-m", "not source_tree and not slow", "-q", "-p",
               "no:cacheprovider", cwd=work)
     print(out.strip().splitlines()[-1])
     assert " passed" in out.splitlines()[-1] and "failed" not in out.splitlines()[-1]
