@@ -30,10 +30,12 @@ run: install
 	$(VPY) -m fastprod bench --local --records 200000 --runs 3 \
 		--json build/bench.json --plot build/bench.png
 
-# The whole suite; the integration fixture starts a broker and stops it by PID.
+# The whole suite; the integration fixture starts a broker and stops it by PID. Then the engine's
+# threads under ThreadSanitizer and the unit suite and stress under ASan/UBSan (issue 12).
 test: install
 	$(KAFKA_LOCAL) fetch >/dev/null
 	$(VPY) -m pytest tests -m "not slow"
+	$(MAKE) --no-print-directory test-tsan test-asan
 
 # Caller-side cost per record (serialize, partition, enqueue) on the in-process mock cluster.
 bench-micro: install
@@ -61,7 +63,7 @@ test-unit: install
 test-all: install
 	$(KAFKA_LOCAL) fetch >/dev/null
 	$(VPY) -m pytest tests
-	$(MAKE) --no-print-directory test-asan test-tsan
+	$(MAKE) --no-print-directory test-tsan test-asan
 
 # ---- sanitizers: why each setting is there is in docs/sanitizers.md ----------------------------
 # test-asan: the unit suite, plus the integration stress when it exists (its fixture starts a

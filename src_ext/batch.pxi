@@ -75,6 +75,7 @@ cdef class BatchResult:
     cdef inline _release_if_resolved(self):
         if self._holding and self._sealed and self._delivered + self._failed == self._sent:
             self._holding = False
+            self._producer = None  # resolved: it no longer keeps the producer alive
             Py_DECREF(self)  # callers hold their own reference
 
     cdef bint _resolved(self):
@@ -112,6 +113,10 @@ cdef class BatchResult:
     def wait(self, timeout=None):
         """Wait up to ``timeout`` seconds (None: forever) until every record resolved; returns the
         batch. Raises KafkaTimeoutError if records are still pending then."""
+        if self._resolved():
+            return self
+        if self._producer is None:
+            raise _errors.FastProdError("this BatchResult was not returned by send_batch()")
         self._producer._wait_resolved(self, _batch_resolved, timeout,
                                       f"send_batch to {self._topic!r}")
         return self

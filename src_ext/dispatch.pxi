@@ -13,6 +13,7 @@ cdef class _Dispatcher:
     cdef uint64_t delivered, failed
     cdef bint finished  # the loop ended: the engine is stopped and nothing reads it here any more
     cdef bint free_when_finished  # the producer is gone: free the engine after the loop
+    cdef size_t next_item  # _resolve's progress through a batch, where to go on if it raised
 
     def run(self):
         """The thread's body: resolves completions until the engine has stopped."""
@@ -29,12 +30,9 @@ cdef class _Dispatcher:
 
     cdef _resolve_until_finished(self):
         cdef fp_completions batch
-        cdef fp_completion *c
         cdef int finished = 0
-        cdef size_t n, i
+        cdef size_t n
         cdef fp_engine *engine = self.engine
-        cdef DeliveryFuture future
-        cdef BatchResult group
         batch.items = NULL
         batch.len = batch.cap = 0
         try:
@@ -43,25 +41,39 @@ cdef class _Dispatcher:
                     n = fp_engine_take(engine, &batch, WAIT_SLICE_MS * 5, &finished)
                 if finished:
                     return
-                for i in range(n):
-                    c = &batch.items[i]
-                    if c.err:
-                        self.failed += 1
-                    else:
-                        self.delivered += 1
-                    if _is_batch_opaque(c.opaque):
-                        group = _batch_of(c.opaque)
-                        group._complete(c.opaque, c.err, c.status)
-                        continue
-                    future = <DeliveryFuture>c.opaque
-                    Py_DECREF(future)  # the record's reference; `future` holds its own
-                    future._complete(c)
-                    if future._cb_fn is not None or future._more_callbacks is not None:
-                        future._run_callbacks()
-                future = None  # do not keep the last ones alive until the next batch
-                group = None
+                self.next_item = 0
+                while self.next_item < n:  # one failing completion must not cost the others
+                    try:
+                        self._resolve(&batch)
+                    except BaseException as exc:
+                        try:
+                            _log.error("resolving a delivery result failed: %r", exc, exc_info=exc)
+                        except BaseException:
+                            pass
                 if n:
                     with nogil:
                         fp_engine_resolved(engine, n)
         finally:
             free(batch.items)
+
+    cdef int _resolve(self, fp_completions *batch) except -1:
+        """Resolves the batch's items from next_item on."""
+        cdef fp_completion *c
+        cdef DeliveryFuture future
+        while self.next_item < batch.len:
+            c = &batch.items[self.next_item]
+            self.next_item += 1
+            if c.err:
+                self.failed += 1
+            else:
+                self.delivered += 1
+            if _is_batch_opaque(c.opaque):
+                _batch_of(c.opaque)._complete(c.opaque, c.err, c.status)
+                continue
+            future = <DeliveryFuture>c.opaque
+            Py_DECREF(future)  # the record's reference; `future` holds its own
+            future._complete(c)
+            if future._cb_fn is not None or future._more_callbacks is not None:
+                future._run_callbacks()
+            future._producer = None  # resolved: it no longer keeps the producer alive
+        return 0

@@ -206,6 +206,11 @@ static void fp_fail_slot(fp_engine *e, const fp_slot *slot, int err) {
 
 /* ---- drain thread ------------------------------------------------------------------------- */
 
+/* close() is under way and its deadline passed (drain thread). */
+static int fp_stop_overdue(fp_engine *e) {
+    return __atomic_load_n(&e->stopping, __ATOMIC_ACQUIRE) && fp_now_ms() >= e->stop_deadline_ms;
+}
+
 static void fp_produce_slot(fp_engine *e, fp_slot *slot) {
     const char *key = slot->flags & FP_SLOT_EXTERNAL ? slot->external : (const char *)(slot + 1);
     const char *value = key + slot->key_len;
@@ -223,6 +228,10 @@ static void fp_produce_slot(fp_engine *e, fp_slot *slot) {
         }
         if (err != RDK_ERR__QUEUE_FULL) {
             fp_fail_slot(e, slot, err);
+            break;
+        }
+        if (fp_stop_overdue(e)) { /* close()'s deadline passed: fail it, as a purge would */
+            fp_fail_slot(e, slot, RDK_ERR__PURGE_QUEUE);
             break;
         }
         /* Retry the same record: order within a partition is send() order. */
@@ -314,10 +323,7 @@ static void *fp_drain_main(void *arg) {
             naps = 0;
             continue;
         }
-        pthread_mutex_lock(&e->lock);
-        int stopping = e->stopping;
-        pthread_mutex_unlock(&e->lock);
-        if (stopping) {
+        if (__atomic_load_n(&e->stopping, __ATOMIC_ACQUIRE)) {
             /* close() set stopping after its last send(): one more pass sees every record. */
             fp_drain_ring(e);
             break;
@@ -580,8 +586,8 @@ static void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms) 
 static void fp_engine_stop(fp_engine *e, int64_t deadline_ms) {
     pthread_mutex_lock(&e->lock);
     if (!e->stopping) {
-        e->stopping = 1;
         e->stop_deadline_ms = deadline_ms;
+        __atomic_store_n(&e->stopping, 1, __ATOMIC_RELEASE); /* the deadline is read after it */
     }
     pthread_mutex_unlock(&e->lock);
     rdk.rd_kafka_queue_yield(e->main_queue);

@@ -64,6 +64,8 @@ cdef class DeliveryFuture:
     cdef _wait(self, timeout):
         """Blocks (GIL released, Ctrl-C honoured) until resolved; KafkaTimeoutError past timeout."""
         if not self._done:
+            if self._producer is None:
+                raise _errors.FastProdError("this future was not returned by send()")
             self._producer._wait_resolved(self, _future_resolved, timeout,
                                           f"record to {self._topic!r}")
 
@@ -99,20 +101,20 @@ cdef class DeliveryFuture:
 
     def done(self):
         """True once the record was acknowledged or failed."""
-        return self._done
+        return self._done != 0
 
     @property
     def is_done(self):
         """kafka-python's name for :meth:`done`."""
-        return self._done
+        return self._done != 0
 
     def succeeded(self):
         """True if the record was acknowledged."""
-        return self._done and not self._err
+        return self._done != 0 and self._err == 0
 
     def failed(self):
         """True if delivery failed."""
-        return self._done and self._err != 0
+        return self._done != 0 and self._err != 0
 
     def cancel(self):
         """Records cannot be recalled once accepted: always False."""
@@ -124,7 +126,7 @@ cdef class DeliveryFuture:
 
     def running(self):
         """True while the record is pending."""
-        return not self._done
+        return self._done == 0
 
     def add_callback(self, fn, *args, **kwargs):
         """Call ``fn(*args, metadata, **kwargs)`` when the record is acknowledged."""

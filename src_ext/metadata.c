@@ -83,6 +83,12 @@ static int fp_ask_topic_limit(fp_engine *e, fp_topic *t) {
                 log_append_time = strcmp(value, "LogAppendTime") == 0;
         }
         if (limit > 0 && limit <= INT32_MAX) {
+            /* Brokers 3.6-3.9 report before/after as Long.MAX_VALUE when unset and then apply
+             * difference.max.ms; 4.x no longer has it. */
+            if (before == INT64_MAX && difference >= 0)
+                before = -1;
+            if (after == INT64_MAX && difference >= 0)
+                after = -1;
             if (log_append_time)
                 before = after = difference = -1;
             __atomic_store_n(&t->timestamp_before_max_ms, before >= 0 ? before : difference,

@@ -11,15 +11,22 @@
 #   send(), per record, and send_batch(), per row:
 #     - the ProducerRecord's fields, the topic name check (fastprod's own Python code);
 #     - list(headers) for a kafka-python Serializer, the key and value serializers;
-#     - dunders of the caller's objects: isinstance/comparisons of int subclasses (partition,
-#       timestamp_ms), iteration and unpacking of header list/tuple subclasses, repr in errors;
+#     - dunders of the caller's objects: iteration and unpacking of header list/tuple
+#       subclasses, a serializer's `accepts` isinstance check (__class__, __instancecheck__),
+#       repr in error messages; on Python 3.12+ the __buffer__/__release_buffer__ of bytes and
+#       bytearray subclasses (the release comes after the ring write);
+#     - finalizers and weakref callbacks of _queue's locals (what a serializer returned, the
+#       header list), released after the record is in the ring: its future's reference is taken
+#       before the write, since the dispatcher may resolve it before send() returns;
 #     - the Python partitioner; the topic-limit warning (logging handlers);
 #     - waits without the GIL: for the topic's metadata (_await_table), for buffer.memory or ring
 #       space (_enqueue_waiting); Ctrl-C checks between wait slices run signal handlers;
 #   send_batch() also: reading its columns (PySequence_Fast iterates a non-sequence; pyarrow);
-#     key_field lookups (the dict's __hash__/__eq__);
-#   flush(), future.get()/result()/exception(), BatchResult.wait(): waits and signal handlers;
-#   close(): waits for the dispatcher with the GIL released;
+#     key_field lookups (the dict's __hash__/__eq__), str() of an int subclass key;
+#   flush(), future.get()/result()/exception(), BatchResult.wait(), close(): float(timeout)
+#     (a __float__), then waits and signal handlers; close() waits for the dispatcher with the
+#     GIL released;
+#   any allocation of a GC-tracked object may run a collection, hence any object's __del__;
 #   delivery callbacks run on the dispatcher thread, between other threads' bytecodes.
 # What can happen there: another thread's send() (into the same reused encode buffer, or the same
 # topic); close() from any thread, the serializer or partitioner itself included; os.fork(); the
@@ -38,16 +45,23 @@
 #      fp_topic and partition-table pointers loaded before Python code stay valid after it.
 #   3. State is re-checked after Python code ran: every wait slice ends with _check_usable, and
 #      _enqueue, the one door into the ring, checks closed/forked right before it reserves and
-#      writes with the GIL held. A record never enters a ring the drain thread has left.
+#      writes with the GIL held. A record never enters a ring the drain thread has left. Waits
+#      convert their timeout (_deadline_ms) before they count themselves and read the engine.
+#      The integers send() passes to C (partition, timestamp, a partitioner's answer) are read
+#      from the int's own digits, not through its comparison dunders.
 #   4. What is iterated is held by reference and its length re-read: send_batch reads every item
 #      through _batch_item; a list that shrank raises RuntimeError naming what was queued.
 #   5. No wait on threads that do not exist: in a forked child get()/wait() on a pending result
-#      raises ProducerForkedError; a result still pending once the dispatcher ended raises
-#      ProducerClosedError; flush()/close()/get() from a callback raise instead of waiting.
+#      raises ProducerForkedError, and a child never frees the parent's engine; a result still
+#      pending once the dispatcher ended raises ProducerClosedError; flush()/close()/get() from a
+#      callback raise instead of waiting. The dispatcher survives what callbacks, logging
+#      handlers and finalizers raise, and close()'s deadline bounds even a record librdkafka
+#      keeps refusing as QUEUE_FULL.
 #   6. Nothing but callers keep a producer alive: the dispatcher thread holds its _Dispatcher, not
-#      the producer, and pending futures hold it only until they resolve. A producer dropped
-#      unclosed is closed by __del__ (ResourceWarning); dropped on the dispatcher thread, it hands
-#      the engine to the dispatcher to free when its loop ends.
+#      the producer, and futures and batch results hold it only until they resolve. A producer
+#      dropped unclosed is closed by __del__ (ResourceWarning); dropped on the dispatcher thread,
+#      or not closed by __del__, it is stopped by __dealloc__ and its engine freed by the
+#      dispatcher when its loop ends (no tp_clear: __dealloc__ needs _dispatch).
 
 
 cdef int32_t _NO_SIZE = -1
@@ -65,6 +79,21 @@ cdef enum:
     # Likewise a record whose timestamp is further than this from the current time waits for the
     # topic's timestamp bounds.
     UNCHECKED_TIMESTAMP_SKEW_MS = 60000
+
+
+cdef int64_t _deadline_ms(object timeout) except? -2:
+    """The CLOCK_MONOTONIC ms at which a wait of timeout seconds ends; -1 for None (forever),
+    and for timeouts too long to matter (inf included). Before any use of the engine: float()
+    may run Python code."""
+    cdef double seconds
+    if timeout is None:
+        return -1
+    seconds = float(timeout)
+    if seconds != seconds:
+        raise ValueError("timeout must be a number of seconds or None, not nan")
+    if seconds * 1000 >= FOREVER_MS:
+        return -1
+    return fp_now_ms() + <int64_t>(max(0.0, seconds) * 1000)
 
 
 cdef int64_t _checked_int(object value, int64_t high, str what) except? -1:
@@ -91,6 +120,7 @@ cdef inline int _slice_ms(int64_t deadline) noexcept nogil:
     return <int>(1 if left < 1 else (WAIT_SLICE_MS if left > WAIT_SLICE_MS else left))
 
 
+@cython.no_gc_clear  # __dealloc__ needs _dispatch, which tp_clear would set to None
 cdef class ProducerCore:
     """Compiled core of :class:`fastprod.Producer`; use that class, not this one."""
     cdef fp_engine *_engine
@@ -113,6 +143,7 @@ cdef class ProducerCore:
     cdef object _callback_error
     cdef int _users  # calls under way that may run Python code or wait (see the top of this file)
     cdef uint64_t _sent
+    cdef uint64_t _queue_full_retries  # the engine's count when it was freed
 
     # ProducerCore[K, V] for typing: fastprod.Producer subclasses it with its key/value types.
     __class_getitem__ = classmethod(types.GenericAlias)
@@ -131,15 +162,6 @@ cdef class ProducerCore:
         cdef int res
         if self._engine != NULL:
             raise RuntimeError("producer already started")
-        conf = rdk.rd_kafka_conf_new()
-        for name, value in properties:
-            res = rdk.rd_kafka_conf_set(conf, name.encode(), value.encode(), errstr, sizeof(errstr))
-            if res != RDK_CONF_OK:
-                rdk.rd_kafka_conf_destroy(conf)
-                if res == RDK_CONF_UNKNOWN:
-                    raise _errors.ConfigError(f"unknown configuration property {name!r}")
-                raise _errors.ConfigError(
-                    f"invalid value for {name!r}: {errstr.decode('utf-8', 'replace')}")
         self._buffer_memory = buffer_memory
         self._max_block_ms = max_block_ms
         self._key_encoding = _Encoding.of(key_serializer, "key")
@@ -161,6 +183,19 @@ cdef class ProducerCore:
         # record over the topic's limit may still be taken, so only uncompressed ones are checked.
         self._topic_limit_checked = settings.get(
             "compression.type", settings.get("compression.codec", "none")) == "none"
+        conf = rdk.rd_kafka_conf_new()  # last: nothing that can raise leaks it
+        try:
+            for name, value in properties:
+                res = rdk.rd_kafka_conf_set(conf, name.encode(), value.encode(), errstr,
+                                            sizeof(errstr))
+                if res == RDK_CONF_UNKNOWN:
+                    raise _errors.ConfigError(f"unknown configuration property {name!r}")
+                if res != RDK_CONF_OK:
+                    raise _errors.ConfigError(
+                        f"invalid value for {name!r}: {errstr.decode('utf-8', 'replace')}")
+        except BaseException:
+            rdk.rd_kafka_conf_destroy(conf)
+            raise
         self._engine = fp_engine_new(conf, buffer_memory, metadata_refresh_ms,
                                      1 if linger_ms >= 2 else 0, errstr, sizeof(errstr))
         if self._engine == NULL:
@@ -181,13 +216,15 @@ cdef class ProducerCore:
         """A producer dropped without close() is closed here, as an unclosed file is."""
         if self._closed or self._forked or self._engine == NULL:
             return
-        try:
+        try:  # apart from closing: with -W error the warning raises
             warnings.warn(f"{self!r} was dropped without close(); closing it (pending records "
                           f"get {FINALIZE_CLOSE_MS / 1000:g} s)", ResourceWarning, source=self)
-            if threading.get_ident() != self._dispatcher_ident:
-                self._close(FINALIZE_CLOSE_MS / 1000.0)
-            # else: dropped by a delivery callback, which cannot wait for its own thread;
-            # __dealloc__ hands the engine to the dispatcher
+        except BaseException:
+            pass
+        if self._on_dispatcher():
+            return  # dropped by a delivery callback: __dealloc__ hands the engine to the dispatcher
+        try:
+            self._close(FINALIZE_CLOSE_MS / 1000.0)
         except BaseException as exc:  # a finalizer must not raise; close() logged callbacks' errors
             _log.debug("closing a dropped producer: %r", exc)
 
@@ -197,9 +234,10 @@ cdef class ProducerCore:
             return  # after fork the engine's threads and locks belong to the parent: leak it
         if not self._dispatch.finished:
             # The dispatcher still takes completions from the engine: it frees it when done.
+            # Stopped with the GIL held (short locks, no waits), so that the dispatcher cannot
+            # see the flag and free the engine while fp_engine_stop still touches it.
+            fp_engine_stop(engine, fp_now_ms() + FINALIZE_CLOSE_MS)
             self._dispatch.free_when_finished = True
-            with nogil:
-                fp_engine_stop(engine, fp_now_ms() + FINALIZE_CLOSE_MS)
             return
         self._engine = NULL
         with nogil:
@@ -215,10 +253,11 @@ cdef class ProducerCore:
 
     cdef void _free_engine(self) noexcept:
         """Frees a closed producer's engine once nothing uses it: no call under way (_users)
-        and no dispatcher taking completions."""
+        and no dispatcher taking completions; never in a forked child (the parent's threads)."""
         cdef fp_engine *engine = self._engine
-        if engine == NULL or self._users or not self._dispatch.finished:
+        if engine == NULL or self._users or self._forked or not self._dispatch.finished:
             return
+        self._queue_full_retries = fp_engine_queue_full_retries(engine)  # for stats()
         self._engine = NULL
         self._topics.clear()  # the engine owns and frees them
         with nogil:
@@ -240,8 +279,13 @@ cdef class ProducerCore:
                      "credentials; create a new one with correct settings)")
         return 0
 
+    cdef bint _on_dispatcher(self):
+        # Once the dispatcher ended, a new thread may get its id.
+        return (threading.get_ident() == self._dispatcher_ident and self._dispatch is not None
+                and not self._dispatch.finished)
+
     cdef int _check_not_dispatcher(self, str what) except -1:
-        if threading.get_ident() == self._dispatcher_ident:
+        if self._on_dispatcher():
             raise _errors.FastProdError(
                 f"{what} called from a delivery callback would wait for itself")
         return 0
@@ -371,13 +415,18 @@ cdef class ProducerCore:
             future = DeliveryFuture.__new__(DeliveryFuture)
             future._producer = self
             future._topic = topic
-            self._queue(topic, t, value, key, partition, timestamp_ms, headers, <void *>future,
-                        sizes)
+            # The record's reference, dropped when its completion is resolved. Taken before the
+            # write: once the record is in the ring, _queue's locals are released, and their
+            # finalizers may let the dispatcher resolve it before _queue returns.
+            Py_INCREF(future)
+            try:
+                self._queue(topic, t, value, key, partition, timestamp_ms, headers,
+                            <void *>future, sizes)
+            except BaseException:
+                Py_DECREF(future)  # nothing was queued
+                raise
             future._key_size = <int32_t>sizes[0]
             future._value_size = <int32_t>sizes[1]
-            # The record's reference, dropped when its completion is resolved. Taken after the
-            # write is safe: completions are resolved under the GIL, which this thread holds.
-            Py_INCREF(future)
             self._sent += 1
             return future
         finally:
@@ -481,7 +530,8 @@ cdef class ProducerCore:
         if bound > 0:
             raise _errors.InvalidTimestampError.from_message(
                 f"the record to {topic!r} is timestamped {ts - now} ms after the current time, "
-                f"more than the topic's message.timestamp.after.max.ms ({bound}) allows")
+                f"more than the topic's message.timestamp.after.max.ms "
+                f"({0 if bound == INT64_MAX else bound}) allows")
         raise _errors.InvalidTimestampError.from_message(
             f"the record to {topic!r} is timestamped {now - ts} ms before the current time, "
             f"more than the topic's message.timestamp.before.max.ms "
@@ -594,9 +644,9 @@ cdef class ProducerCore:
                             str what) except -1:
         """Blocks (GIL released, Ctrl-C honoured) until resolved(waiter); KafkaTimeoutError past
         timeout. Every resolved batch of completions wakes the waiters to look again."""
-        cdef int64_t deadline = -1
+        cdef int64_t deadline = _deadline_ms(timeout)
         cdef uint64_t generation
-        cdef fp_engine *engine = self._engine
+        cdef fp_engine *engine
         if resolved(waiter):
             return 0
         if self._forked:
@@ -604,12 +654,12 @@ cdef class ProducerCore:
                 f"the {what} was pending when this process forked; only the parent learns its "
                 "outcome")
         self._check_not_dispatcher(f"waiting for the {what}")
-        if engine == NULL:
-            raise _errors.ProducerClosedError(f"the producer was closed before the {what} resolved")
-        if timeout is not None:
-            deadline = fp_now_ms() + <int64_t>(float(timeout) * 1000)
         self._users += 1
         try:
+            engine = self._engine  # read after the last Python code (the timeout's float())
+            if engine == NULL:
+                raise _errors.ProducerClosedError(
+                    f"the producer was closed before the {what} resolved")
             while True:
                 # Read the generation before looking: a batch resolved in between bumps it.
                 generation = fp_engine_generation(engine)
@@ -618,7 +668,7 @@ cdef class ProducerCore:
                 if self._dispatch.finished:  # nothing can resolve it any more
                     raise _errors.ProducerClosedError(
                         f"the producer was closed before the {what} resolved")
-                if timeout is not None and fp_now_ms() >= deadline:
+                if deadline >= 0 and fp_now_ms() >= deadline:
                     raise _errors.KafkaTimeoutError(f"{what} not acknowledged within {timeout} s")
                 with nogil:
                     fp_engine_wait_generation(engine, generation, _slice_ms(deadline))
@@ -645,14 +695,12 @@ cdef class ProducerCore:
 
     def flush(self, timeout=None):
         """Wait until every record sent so far is acknowledged or failed. See Producer.flush."""
-        cdef int64_t deadline = -1
+        cdef int64_t deadline = _deadline_ms(timeout)
         cdef uint64_t left
         cdef fp_engine *engine
-        self._check_usable()
+        self._check_usable()  # after the timeout's float(), the last Python code before the engine
         self._check_not_dispatcher("flush()")
         engine = self._engine
-        if timeout is not None:
-            deadline = fp_now_ms() + <int64_t>(float(timeout) * 1000)
         self._users += 1
         try:
             while True:
@@ -662,7 +710,10 @@ cdef class ProducerCore:
                     break
                 PyErr_CheckSignals()
                 self._check_usable()
-                if timeout is not None and fp_now_ms() >= deadline:
+                if self._dispatch.finished:  # it died: nothing resolves the rest
+                    raise _errors.FastProdError(
+                        f"the dispatcher thread ended with {left} records unresolved")
+                if deadline >= 0 and fp_now_ms() >= deadline:
                     raise _errors.KafkaTimeoutError(
                         f"flush() timed out after {timeout} s with {left} records unacknowledged")
         finally:
@@ -671,20 +722,15 @@ cdef class ProducerCore:
 
     def _close(self, timeout=None):
         """Flush up to timeout, fail what is left, stop the threads and free librdkafka."""
-        cdef int64_t deadline
+        cdef int64_t deadline = _deadline_ms(timeout)  # first: it may raise or run Python code
         cdef fp_engine *engine = self._engine
-        if self._closed or engine == NULL:
-            self._closed = True
-            return
-        if self._forked:
+        if self._closed or engine == NULL or self._forked:
             self._closed = True
             return
         self._check_not_dispatcher("close()")
         self._closed = True
-        if timeout is None:
+        if deadline < 0:
             deadline = fp_now_ms() + FOREVER_MS
-        else:
-            deadline = fp_now_ms() + <int64_t>(max(0.0, float(timeout)) * 1000)
         with nogil:
             fp_engine_stop(engine, deadline)
         # The dispatcher ends after the drain thread published its last completion.
@@ -710,21 +756,27 @@ cdef class ProducerCore:
         ("delivered"), failed for good ("failed"), bytes now held against buffer.memory, and how
         often librdkafka's own queue was full so a record had to be retried in order
         ("queue_full_retries"; only with queue.buffering.max.* set below buffer.memory)."""
+        if self._dispatch is None:  # never started
+            return {"sent": 0, "delivered": 0, "failed": 0, "buffered_bytes": 0,
+                    "queue_full_retries": 0}
         return {"sent": self._sent, "delivered": self._dispatch.delivered,
                 "failed": self._dispatch.failed,
                 "buffered_bytes": self._held_bytes(),
-                "queue_full_retries":
-                    fp_engine_queue_full_retries(self._engine) if self._engine != NULL else 0}
+                "queue_full_retries": fp_engine_queue_full_retries(self._engine)
+                    if self._engine != NULL else self._queue_full_retries}
 
     def _held_bytes(self):
         """Bytes charged against buffer.memory right now (for tests)."""
         return fp_engine_held_bytes(self._engine) if self._engine != NULL else 0
 
     cdef _callback_failed(self, BaseException exc):
-        _log.error("a delivery callback raised %r; it is re-raised by the next flush()/close()",
-                   exc, exc_info=exc)
         if self._callback_error is None:
             self._callback_error = exc
+        try:  # logging runs handlers and filters: user code that must not end the dispatcher
+            _log.error("a delivery callback raised %r; it is re-raised by the next "
+                       "flush()/close()", exc, exc_info=exc)
+        except BaseException:
+            pass
 
     cdef _raise_callback_error(self):
         exc = self._callback_error

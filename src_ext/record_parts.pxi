@@ -39,7 +39,7 @@ cdef inline int _view(object obj, Py_buffer *view, const char **data, Py_ssize_t
 cdef int _utf8_failed(object text, str what, str topic) except -1:
     PyErr_Clear()
     try:
-        text.encode("utf-8")
+        str.encode(text, "utf-8")  # str's own: a subclass's encode() may say anything
     except UnicodeEncodeError as exc:  # lone surrogates
         raise _errors.SerializationError(
             f"the {what} of a record to {topic!r} is a str that UTF-8 cannot encode: {exc}") from exc

@@ -201,6 +201,9 @@ cdef class _ArrowColumn:
         if not type(column).__module__.startswith("pyarrow"):
             return None
         import pyarrow
+        if not isinstance(column, (pyarrow.Array, pyarrow.ChunkedArray)):
+            raise TypeError(f"send_batch {name} from pyarrow must be an Array or ChunkedArray, "
+                            f"not {type(column).__name__}")
         chunks = column.chunks if isinstance(column, pyarrow.ChunkedArray) else [column]
         kind = column.type
         if not (pyarrow.types.is_binary(kind) or pyarrow.types.is_string(kind)

@@ -80,8 +80,10 @@ cdef class _Encoding:
             if self.kind == ENC_OBJECT:
                 return self.fn(topic, headers, obj)
             return self.fn(obj)
-        except Exception as exc:
+        except BaseException as exc:
             self.give_back(buffer)
+            if not isinstance(exc, Exception):
+                raise  # KeyboardInterrupt and the like go through as they are
             raise _errors.SerializationError(
                 f"cannot serialize the {self.what} of a record to {topic!r} "
                 f"({type(obj).__name__}): {exc}") from exc

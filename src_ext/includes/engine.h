@@ -92,7 +92,7 @@ typedef struct fp_engine {
     pthread_cond_t resolved_cv; /* the dispatcher resolved a batch */
     uint64_t resolved_generation;
     fp_completions done;     /* published completions, swapped out by the dispatcher */
-    int stopping;            /* close(): drain what is queued, then flush until stop_deadline */
+    int stopping;            /* atomic; close(): drain what is queued, flush until stop_deadline */
     int64_t stop_deadline_ms;
     int drain_finished;
 

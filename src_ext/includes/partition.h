@@ -40,7 +40,7 @@ typedef struct fp_topic {
     int32_t max_message_bytes;
     /* atomic: how far a record's timestamp may lie before / after the broker's clock
      * (message.timestamp.before.max.ms / after.max.ms); -1 while unknown, or when the topic
-     * stamps records itself (LogAppendTime) and checks nothing. Set before max_message_bytes. */
+     * stamps records itself (LogAppendTime) and checks nothing. */
     int64_t timestamp_before_max_ms;
     int64_t timestamp_after_max_ms;
 

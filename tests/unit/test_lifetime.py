@@ -245,3 +245,158 @@ def test_synchronous_errors_carry_no_persistence(make_producer):
     with pytest.raises(errors.MessageSizeTooLargeError) as info:
         p.send("t", b"x" * 2000)
     assert info.value.persistence is None
+
+
+# ---- found by review of the first fixes --------------------------------------------------------
+
+def test_future_is_alive_when_its_record_resolves_inside_send():
+    # What the serializer returned is released after the ring write; its __del__ closes the
+    # producer, so the record resolves before send() returns: the future must still be valid.
+    out = run_isolated(f"""
+        holder = {{}}
+        class Closing(bytes):
+            def __del__(self):
+                if not holder["p"].closed:
+                    holder["p"].close(0)
+        p = fastprod.Producer({NO_BROKER!r}, value_serializer=lambda v: Closing(b"v"),
+                              config={{"log_level": 0}})
+        holder["p"] = p
+        f = p.send("t", 1)
+        print(f.done(), type(f.exception(1)).__name__, repr(f).startswith("<DeliveryFuture"))
+    """)
+    assert out.split() == ["True", "PurgeQueueError", "True"]
+
+
+@pytest.mark.parametrize("call", ["get", "flush"])
+def test_timeout_whose_float_closes_the_producer(call):
+    out = run_isolated(f"""
+        holder = {{}}
+        class Closing:
+            def __float__(self):
+                holder["p"].close(0)
+                return 1.0
+        p = fastprod.Producer({NO_BROKER!r}, config={{"log_level": 0}})
+        holder["p"] = p
+        f = p.send("t", b"v")
+        try:
+            {"print(type(f.exception(Closing())).__name__)" if call == "get" else "p.flush(Closing())"}
+        except errors.ProducerClosedError:
+            print("closed")
+    """)
+    assert out.split() == (["PurgeQueueError"] if call == "get" else ["closed"])
+
+
+def test_child_of_a_serializer_that_closed_and_forked_does_not_free_the_parents_engine():
+    out = run_isolated(f"""
+        import os
+        state = {{}}
+        def closing_then_forking(v):
+            state["p"].close(0)
+            state["pid"] = os.fork()
+            return b"v"
+        p = fastprod.Producer({NO_BROKER!r}, value_serializer=closing_then_forking,
+                              config={{"log_level": 0}})
+        state["p"] = p
+        try:
+            p.send("t", 1)
+        except (errors.ProducerClosedError, errors.ProducerForkedError) as exc:
+            if state["pid"] == 0:
+                os._exit(0)
+        status = os.waitpid(state["pid"], 0)[1]
+        print(os.waitstatus_to_exitcode(status))
+    """)
+    assert out.split() == ["0"]
+
+
+def test_producer_in_a_cycle_dropped_while_warnings_are_errors():
+    # __del__'s warning raises; the GC then clears the cycle: __dealloc__ still stops and frees it.
+    out = run_isolated("""
+        import gc, warnings
+        warnings.simplefilter("error", ResourceWarning)
+        before = threading.active_count()
+        p = fastprod.Producer(config={"test.mock.num.brokers": 1, "log_level": 0})
+        p.send("t", b"v").get(10)
+        cycle = [p]
+        cycle.append(cycle)
+        del p, cycle
+        gc.collect()
+        deadline = time.monotonic() + 10
+        while threading.active_count() > before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        print(threading.active_count() - before)
+    """)
+    assert out.split() == ["0"]
+
+
+def test_a_raising_logging_filter_does_not_end_the_dispatcher(make_producer, caplog):
+    import logging
+
+    class Broken(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            raise RuntimeError("a broken filter")
+
+    logger = logging.getLogger("fastprod")
+    broken = Broken()
+    logger.addFilter(broken)
+    try:
+        p = make_producer()
+        p.send("t", b"v").add_callback(lambda md: 1 / 0)
+        assert p.send("t", b"w").get(10).offset >= 0  # the dispatcher still resolves records
+        with pytest.raises(ZeroDivisionError):
+            p.flush(10)
+    finally:
+        logger.removeFilter(broken)
+
+
+def test_close_deadline_holds_while_librdkafkas_queue_refuses_records():
+    p = fastprod.Producer(NO_BROKER, delivery_timeout_ms=60_000,
+                          config={"queue.buffering.max.messages": 10, "log_level": 0})
+    futures = [p.send("t", b"v") for _ in range(100)]
+    started = time.monotonic()
+    p.close(0)
+    assert time.monotonic() - started < 5
+    assert all(isinstance(f.exception(0), (errors.PurgeQueueError, errors.PurgeInflightError))
+               for f in futures)
+
+
+@pytest.mark.parametrize("timeout", ["soon", float("nan")])
+def test_bad_close_timeout_leaves_the_producer_open(make_producer, timeout):
+    p = make_producer()
+    with pytest.raises((TypeError, ValueError)):
+        p.close(timeout)
+    assert not p.closed
+    assert p.send("t", b"v").get(10).offset >= 0
+
+
+def test_infinite_timeouts_mean_no_deadline(make_producer):
+    p = make_producer()
+    f = p.send("t", b"v")
+    p.flush(float("inf"))
+    assert f.get(float("inf")).offset >= 0
+    g = p.send("t", b"w")
+    p.close(float("inf"))  # waits for delivery, as close(None) does
+    assert g.exception(0) is None
+
+
+def test_resolved_results_do_not_keep_the_producer_alive():
+    import weakref
+    p = fastprod.Producer(config={"test.mock.num.brokers": 1, "log_level": 0})
+    future = p.send("t", b"v")
+    batch = p.send_batch("t", [b"a", b"b"])
+    future.get(10)
+    batch.wait(10)
+    alive = weakref.ref(p)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        del p
+        gc.collect()
+    assert alive() is None
+    assert future.get(0).offset >= 0 and batch.wait(0).delivered == 2
+
+
+def test_results_not_made_by_a_producer_raise_instead_of_crashing():
+    with pytest.raises(errors.FastProdError):
+        fastprod.DeliveryFuture().get(0)
+    with pytest.raises(errors.FastProdError):
+        fastprod.BatchResult().wait(0)
+    assert fastprod._core.ProducerCore().stats()["sent"] == 0
