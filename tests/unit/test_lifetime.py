@@ -28,10 +28,23 @@ NO_BROKER = "127.0.0.1:1"  # records stay pending: nothing answers there
 MOCK = '{"test.mock.num.brokers": 1, "log_level": 0}'  # a partitioner needs partitions
 
 
+CHILD_PRELUDE = """\
+import threading, time
+import fastprod
+from fastprod import errors
+
+def threads_left_after(before):
+    # the engine's threads end a little after the producer goes: give them 10 s
+    deadline = time.monotonic() + 10
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return threading.active_count() - before
+"""
+
+
 def run_isolated(body: str, timeout: float = 60) -> str:
     """Runs body in a fresh interpreter; returns its stdout, failing on a crash or non-zero exit."""
-    code = "import threading, time\nimport fastprod\nfrom fastprod import errors\n" + \
-        textwrap.dedent(body)
+    code = CHILD_PRELUDE + textwrap.dedent(body)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=timeout)
     assert done.returncode == 0, (
@@ -186,10 +199,7 @@ def test_producer_dropped_inside_its_own_delivery_callback():
         del p  # the pending future holds the producer until the dispatcher resolves it
         done.wait(10)
         gc.collect()
-        deadline = time.monotonic() + 10
-        while threading.active_count() > before and time.monotonic() < deadline:
-            time.sleep(0.05)
-        print(threading.active_count() - before)
+        print(threads_left_after(before))
     """)
     assert out.split() == ["0"]
 
@@ -320,10 +330,7 @@ def test_producer_in_a_cycle_dropped_while_warnings_are_errors():
         cycle.append(cycle)
         del p, cycle
         gc.collect()
-        deadline = time.monotonic() + 10
-        while threading.active_count() > before and time.monotonic() < deadline:
-            time.sleep(0.05)
-        print(threading.active_count() - before)
+        print(threads_left_after(before))
     """)
     assert out.split() == ["0"]
 
