@@ -81,6 +81,15 @@ cdef enum:
     UNCHECKED_TIMESTAMP_SKEW_MS = 60000
 
 
+cdef inline void _hold_opaque(void *opaque) noexcept:
+    """The reference a record in the ring holds to its future, dropped by the dispatcher. Taken
+    as the record is written, before any Python code runs (the finalizers of send()'s locals
+    may let the dispatcher resolve the record before send() returns). A BatchResult holds
+    itself instead."""
+    if not _is_batch_opaque(opaque):
+        Py_INCREF(<object>opaque)
+
+
 cdef int64_t _deadline_ms(object timeout) except? -2:
     """The CLOCK_MONOTONIC ms at which a wait of timeout seconds ends; -1 for None (forever),
     and for timeouts too long to matter (inf included). Before any use of the engine: float()
@@ -415,16 +424,9 @@ cdef class ProducerCore:
             future = DeliveryFuture.__new__(DeliveryFuture)
             future._producer = self
             future._topic = topic
-            # The record's reference, dropped when its completion is resolved. Taken before the
-            # write: once the record is in the ring, _queue's locals are released, and their
-            # finalizers may let the dispatcher resolve it before _queue returns.
-            Py_INCREF(future)
-            try:
-                self._queue(topic, t, value, key, partition, timestamp_ms, headers,
-                            <void *>future, sizes)
-            except BaseException:
-                Py_DECREF(future)  # nothing was queued
-                raise
+            # _enqueue takes the record's reference to the future as it writes it.
+            self._queue(topic, t, value, key, partition, timestamp_ms, headers, <void *>future,
+                        sizes)
             future._key_size = <int32_t>sizes[0]
             future._value_size = <int32_t>sizes[1]
             self._sent += 1
@@ -573,6 +575,7 @@ cdef class ProducerCore:
         reserved = fp_engine_try_reserve(engine, charge)
         if reserved and fp_engine_write(engine, rkt, partition, timestamp_ms, key, key_len, value,
                                         value_len, headers, opaque) == 1:
+            _hold_opaque(opaque)
             return 0  # the common case, without the waiting loop's exception bookkeeping
         return self._enqueue_waiting(reserved, charge, topic, rkt, partition, timestamp_ms, key,
                                      key_len, value, value_len, headers, opaque)
@@ -591,6 +594,7 @@ cdef class ProducerCore:
                     written = fp_engine_write(engine, rkt, partition, timestamp_ms, key, key_len,
                                               value, value_len, headers, opaque)
                     if written == 1:
+                        _hold_opaque(opaque)
                         return 0
                     if written < 0:
                         raise MemoryError()
