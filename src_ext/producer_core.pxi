@@ -308,6 +308,8 @@ cdef class ProducerCore:
         handle = self._topics.get(topic)  # another thread may have registered it meanwhile
         if handle is not None:
             return <fp_topic *><size_t>handle
+        if self._forked:  # a serializer forked: the parent's threads may hold the engine's locks
+            self._check_usable()
         t = fp_engine_topic(self._engine, topic.encode())
         if t == NULL:
             raise ValueError(f"librdkafka refused the topic name {topic!r}")
@@ -350,6 +352,7 @@ cdef class ProducerCore:
             limit = min(limit, <int64_t>PARTITION_RECHECK_MS)
         cdef int64_t deadline = fp_now_ms() + limit
         cdef bint ask
+        self._check_usable()  # before the engine's locks: Python code may have closed or forked
         while table == NULL or partition >= table.count:
             if fp_now_ms() >= deadline:
                 break
