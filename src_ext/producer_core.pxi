@@ -17,7 +17,8 @@
 #       bytearray subclasses (the release comes after the ring write);
 #     - finalizers and weakref callbacks of _queue's locals (what a serializer returned, the
 #       header list), released after the record is in the ring: its future's reference is taken
-#       before the write, since the dispatcher may resolve it before send() returns;
+#       as the record is written (_hold_opaque), since the dispatcher may resolve it before
+#       send() returns;
 #     - the Python partitioner; the topic-limit warning (logging handlers);
 #     - waits without the GIL: for the topic's metadata (_await_table), for buffer.memory or ring
 #       space (_enqueue_waiting); Ctrl-C checks between wait slices run signal handlers;
@@ -105,16 +106,23 @@ cdef int64_t _deadline_ms(object timeout) except? -2:
     return fp_now_ms() + <int64_t>(max(0.0, seconds) * 1000)
 
 
+cdef int64_t _own_digits(object value) noexcept:
+    """value as a C integer read from the int's own digits (an int subclass's comparison dunders
+    cannot make it pass a range check); -1 for a bool, a non-int or one beyond int64."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return -1
+    try:
+        return value
+    except OverflowError:
+        return -1
+
+
 cdef int64_t _checked_int(object value, int64_t high, str what) except? -1:
-    """value (an int, not a bool) as a C integer from 0 to high, else TypeError or ValueError. The
-    int's own digits are read: an int subclass's comparison dunders cannot make it pass."""
+    """value (an int, not a bool) as a C integer from 0 to high, else TypeError or ValueError."""
     cdef int64_t n
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(f"{what} must be int or None, not {type(value).__name__}")
-    try:
-        n = value
-    except OverflowError:
-        n = -1
+    n = _own_digits(value)
     if n < 0 or n > high:
         raise ValueError(f"{what} must be between 0 and {high}, not {int.__repr__(value)}")
     return n
@@ -160,6 +168,8 @@ cdef class ProducerCore:
     def __cinit__(self, *args, **kwargs):
         self._topics = {}
         self._partition_tuples = {}
+        self._dispatch = _Dispatcher.__new__(_Dispatcher)  # _start replaces it with a running one
+        self._dispatch.finished = True
 
     def _start(self, list properties, size_t buffer_memory, int64_t max_block_ms,
                key_serializer=None, value_serializer=None, partitioner=FP_PARTITIONER_MURMUR2,
@@ -290,8 +300,7 @@ cdef class ProducerCore:
 
     cdef bint _on_dispatcher(self):
         # Once the dispatcher ended, a new thread may get its id.
-        return (threading.get_ident() == self._dispatcher_ident and self._dispatch is not None
-                and not self._dispatch.finished)
+        return threading.get_ident() == self._dispatcher_ident and not self._dispatch.finished
 
     cdef int _check_not_dispatcher(self, str what) except -1:
         if self._on_dispatcher():
@@ -383,12 +392,7 @@ cdef class ProducerCore:
             self._partition_tuples[topic] = cached
         key = None if key_len < 0 else PyBytes_FromStringAndSize(key_data, key_len)
         chosen = self._partitioner_fn(key, cached[1], cached[2])
-        n = -1
-        if isinstance(chosen, int) and not isinstance(chosen, bool):
-            try:
-                n = chosen  # the int's own digits, as in _checked_int: its dunders may lie
-            except OverflowError:
-                pass
+        n = _own_digits(chosen)
         if not 0 <= n < table.count:
             raise ValueError(f"the partitioner returned {chosen!r} for topic {topic!r}, which has "
                              f"partitions 0..{table.count - 1}")
@@ -763,9 +767,6 @@ cdef class ProducerCore:
         ("delivered"), failed for good ("failed"), bytes now held against buffer.memory, and how
         often librdkafka's own queue was full so a record had to be retried in order
         ("queue_full_retries"; only with queue.buffering.max.* set below buffer.memory)."""
-        if self._dispatch is None:  # never started
-            return {"sent": 0, "delivered": 0, "failed": 0, "buffered_bytes": 0,
-                    "queue_full_retries": 0}
         return {"sent": self._sent, "delivered": self._dispatch.delivered,
                 "failed": self._dispatch.failed,
                 "buffered_bytes": self._held_bytes(),
