@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 KAFKA_LOCAL := $(VPY) scripts/kafka-local
-SOURCES := $(wildcard src_ext/*.pyx src_ext/*.pxi src_ext/*.c src_ext/includes/*) setup.py pyproject.toml
+SOURCES := $(wildcard src_ext/*.pyx src_ext/*.pxd src_ext/*.pxi src_ext/engine/*) fastprod/_core.pxd setup.py pyproject.toml
 
 .PHONY: install build run test test-unit test-all test-asan test-tsan bench-micro wheel dist clean
 
@@ -101,14 +101,14 @@ test-asan: $(VENV)/.deps
 # tests/native/engine_tsan.c on librdkafka's mock cluster (CPython is not instrumented, so TSan
 # cannot see the GIL); any race fails the target, but for librdkafka's own in tsan.supp.
 TSAN_BIN := build/tsan/engine_tsan
-TSAN_SOURCES := tests/native/engine_tsan.c tests/native/c11_threads.c
+TSAN_SOURCES := tests/native/engine_tsan.c tests/native/c11_threads.c $(wildcard src_ext/engine/*.c)
 # The librdkafka fastprod loads: the one inside confluent-kafka's wheel (or make RDKAFKA=path).
 RDKAFKA ?= $$($(VPY) -c 'import glob, os, confluent_kafka as c; \
 	print(sorted(glob.glob(os.path.dirname(c.__file__) + "*/librdkafka*.so*"))[0])')
 
-$(TSAN_BIN): $(TSAN_SOURCES) $(wildcard src_ext/*.c src_ext/includes/*.h)
+$(TSAN_BIN): $(TSAN_SOURCES) $(wildcard src_ext/engine/*.h)
 	@mkdir -p $(dir $@)
-	gcc -std=gnu11 -Wall -Wno-unused-function -fsanitize=thread -g -O1 -rdynamic -Isrc_ext/includes \
+	gcc -std=gnu11 -Wall -Wno-unused-function -fsanitize=thread -g -O1 -rdynamic -Isrc_ext/engine \
 		-o $@ $(TSAN_SOURCES) -ldl -lpthread
 
 test-tsan: $(TSAN_BIN) $(VENV)/.deps

@@ -54,8 +54,9 @@ print(fastprod.__file__)
 """
 
 
-# callgrind_annotate's inclusive line for the send()/send_batch() wrappers Cython generates.
-SEND_CALLS = re.compile(r"^\s*([\d,]+) \([^)]*\)\s+\S*:__pyx_pw_\w*ProducerCore_\d+send(?:_batch)?\s",
+# callgrind_annotate's inclusive line for the send()/send_batch() wrappers Cython generates (the
+# link-time optimizer may suffix their names, e.g. ".lto_priv.0").
+SEND_CALLS = re.compile(r"^\s*([\d,]+) \([^)]*\)\s+\S*:__pyx_pw_\w*ProducerCore_\d+send(?:_batch)?(?:\.\w+)*\s",
                         re.MULTILINE)
 
 

@@ -4,6 +4,7 @@ from typing import Any, Generic, Protocol, TypeVar as _PlainTypeVar, final, over
 
 from typing_extensions import TypeVar, disjoint_base
 
+from fastprod.config import ProducerConfig
 from fastprod.errors import KafkaError
 from fastprod.records import ProducerRecord, RecordMetadata
 
@@ -16,11 +17,9 @@ _HeaderValue = bytes | str | bytearray | memoryview | None
 _Headers = Sequence[tuple[str, _HeaderValue]] | Mapping[str, _HeaderValue]
 
 RECORD_OVERHEAD: int
-PARTITIONER_MURMUR2: int
-PARTITIONER_XXHASH: int
-PARTITIONER_ROUND_ROBIN: int
 PARTITIONER_LIBRDKAFKA: int
 
+def _native_partitioners() -> dict[str, int]: ...
 def librdkafka_version() -> tuple[str, int]: ...
 def _error_descriptions() -> list[tuple[int, str, str]]: ...
 def _librdkafka_path() -> str: ...
@@ -79,10 +78,7 @@ _Partitioner = Callable[[bytes | None, tuple[int, ...], tuple[int, ...]], int]
 
 @disjoint_base
 class ProducerCore(Generic[_K, _V]):
-    def _start(self, properties: list[tuple[str, str]], buffer_memory: int, max_block_ms: int,
-               key_serializer: object = None, value_serializer: object = None,
-               partitioner: int | _Partitioner = 0, batch_size: int = 1000000,
-               metadata_refresh_ms: int = 300000) -> None: ...
+    def _start(self, config: ProducerConfig) -> None: ...
     @overload
     def send(self, topic: str, value: _V | None = None, key: _K | None = None, partition: int | None = None,
              timestamp_ms: int | None = None, headers: _Headers | None = None) -> DeliveryFuture: ...

@@ -75,22 +75,22 @@ DEFAULTS: dict[str, str] = {
 
 BUFFER_MEMORY_DEFAULT = 32 * 1024 * 1024
 MAX_BLOCK_MS_DEFAULT = 60_000
-# librdkafka's defaults, read here because keyless stickiness and the metadata refresh use them.
+# librdkafka's defaults, read here because send()'s checks, keyless stickiness and the metadata
+# refresh use them.
 BATCH_SIZE_DEFAULT = 1_000_000
+MESSAGE_MAX_BYTES_DEFAULT = 1_000_000
 METADATA_REFRESH_MS_DEFAULT = 300_000
 
-# Partitioners fastprod runs in send() ...
-PARTITIONERS: dict[str, int] = {
-    "murmur2": _core.PARTITIONER_MURMUR2, "default": _core.PARTITIONER_MURMUR2,
-    "murmur2_random": _core.PARTITIONER_MURMUR2, "xxhash": _core.PARTITIONER_XXHASH,
-    "round_robin": _core.PARTITIONER_ROUND_ROBIN}
+# Partitioners fastprod runs in send() (the C engine's table of them) ...
+PARTITIONERS: dict[str, int] = _core._native_partitioners()
 # ... and librdkafka's own, for key placement identical to other librdkafka clients.
 LIBRDKAFKA_PARTITIONERS = {"consistent_random", "consistent", "random", "fnv1a", "fnv1a_random"}
 
 
 @dataclass(frozen=True)
 class ProducerConfig:
-    """The outcome of :func:`resolve`: librdkafka properties plus fastprod's own settings."""
+    """The outcome of :func:`resolve`, everything the compiled core is started with: the
+    librdkafka properties, fastprod's own settings, and the librdkafka settings send() reads."""
 
     properties: list[tuple[str, str]]
     buffer_memory: int
@@ -98,8 +98,11 @@ class ProducerConfig:
     key_serializer: object  # see fastprod.serializers.resolve
     value_serializer: object
     partitioner: int | Callable[..., int]
-    batch_size: int
+    batch_size: int  # keyless stickiness, and the topic-limit warning
     metadata_refresh_ms: int
+    linger_ms: float
+    max_message_bytes: int  # send() refuses bigger records (key + value + headers)
+    checks_topic_limit: bool  # uncompressed: records are checked against a topic's limit
 
     def __repr__(self) -> str:
         shown = [(k, "******" if _secret(k) else v) for k, v in self.properties]
@@ -129,6 +132,13 @@ def _non_negative_int(name: str, value: object) -> int:
     if number < 0:
         raise ConfigError(f"{name!r} must be >= 0, not {number}")
     return number
+
+
+def _number(name: str, value: object) -> float:
+    try:
+        return float(str(value))
+    except ValueError:
+        raise ConfigError(f"{name!r} must be a number, not {value!r}") from None
 
 
 def resolve(keywords: Mapping[str, object], config: Mapping[str, object] | None) -> ProducerConfig:
@@ -172,9 +182,16 @@ def resolve(keywords: Mapping[str, object], config: Mapping[str, object] | None)
         # Java: without an explicit enable.idempotence, acks other than all turn idempotence off.
         properties["enable.idempotence"] = "false"
     properties.update({k: _to_str(k, v) for k, v in merged.items()})
-    return ProducerConfig(list(properties.items()), buffer_memory, max_block_ms,
-                          key_serializer, value_serializer, partitioner, batch_size,
-                          max(metadata_refresh_ms, 1000))
+    return ProducerConfig(
+        list(properties.items()), buffer_memory, max_block_ms, key_serializer, value_serializer,
+        partitioner, batch_size, max(metadata_refresh_ms, 1000),
+        linger_ms=_number("linger.ms", properties["linger.ms"]),
+        max_message_bytes=_non_negative_int(
+            "message.max.bytes", properties.get("message.max.bytes", MESSAGE_MAX_BYTES_DEFAULT)),
+        # A broker judges the compressed batch, which send() cannot know: with compression a
+        # record over the topic's limit may still be taken, so only uncompressed ones are checked.
+        checks_topic_limit=properties.get(
+            "compression.type", properties.get("compression.codec", "none")) == "none")
 
 
 def _partitioner(merged: dict[str, object]) -> int | Callable[..., int]:

@@ -89,10 +89,7 @@ class Producer(Generic[K, V], _core.ProducerCore[K, V]):  # Generic first: its [
         keywords["value_serializer"] = value_serializer
         if partitioner is not None:
             keywords["partitioner"] = partitioner
-        cfg = resolve(keywords, config)
-        self._start(cfg.properties, cfg.buffer_memory, cfg.max_block_ms,
-                    cfg.key_serializer, cfg.value_serializer, cfg.partitioner, cfg.batch_size,
-                    cfg.metadata_refresh_ms)
+        self._start(resolve(keywords, config))
         _live.add(self)
 
     def close(self, timeout: float | None = None) -> None:

@@ -12,17 +12,7 @@ from libc.stdlib cimport free, malloc
 from libc.string cimport memchr
 from cpython.sequence cimport PySequence_Fast, PySequence_Fast_GET_ITEM, PySequence_Fast_GET_SIZE
 
-from includes.engine cimport *
-
-# The implementations are compiled into this module's C unit, not linked separately.
-cdef extern from "rdk.c":
-    pass
-cdef extern from "partition.c":
-    pass
-cdef extern from "engine.c":
-    pass
-cdef extern from "metadata.c":
-    pass
+from cengine cimport *  # the C engine's declarations
 
 import logging
 import os
@@ -44,11 +34,18 @@ cdef enum:
 # Bytes charged against buffer.memory per record besides its key, value and headers.
 RECORD_OVERHEAD = FP_RECORD_OVERHEAD
 
-# fp_partitioner values, for fastprod.config's partitioner names.
-PARTITIONER_MURMUR2 = FP_PARTITIONER_MURMUR2
-PARTITIONER_XXHASH = FP_PARTITIONER_XXHASH
-PARTITIONER_ROUND_ROBIN = FP_PARTITIONER_ROUND_ROBIN
+# fp_partitioner value for the partitioners librdkafka runs itself (fastprod.config's names).
 PARTITIONER_LIBRDKAFKA = FP_PARTITIONER_LIBRDKAFKA
+
+
+def _native_partitioners():
+    """{name: fp_partitioner value} of the partitioners send() runs in C, aliases included."""
+    cdef const fp_partitioner_name *row = fp_partitioner_names
+    names = {}
+    while row.name != NULL:
+        names[row.name.decode()] = <int>row.how
+        row += 1
+    return names
 
 cdef int64_t FOREVER_MS = 10 * 365 * 86400 * <int64_t>1000
 
@@ -134,13 +131,14 @@ cdef object _kafka_error(int code, int status=-1):
                                         persistence=None if status < 0 else status)
 
 
-# Whether a future or batch given to ProducerCore._wait_resolved has resolved.
-ctypedef bint (*_resolved_check)(object)
-
-include "record_parts.pxi"
-include "serialize.pxi"
-include "future.pxi"
-include "batch.pxi"
+include "waits.pxi"
+include "record_views.pxi"
+include "encodings.pxi"
+include "futures.pxi"
+include "batches.pxi"
 include "dispatch.pxi"
+include "record_checks.pxi"
+include "routing.pxi"
+include "send.pxi"
 include "producer_core.pxi"
 include "send_batch.pxi"

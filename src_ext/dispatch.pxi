@@ -9,11 +9,6 @@
 
 @cython.final
 cdef class _Dispatcher:
-    cdef fp_engine *engine
-    cdef uint64_t delivered, failed
-    cdef bint finished  # the loop ended: the engine is stopped and nothing reads it here any more
-    cdef bint free_when_finished  # the producer is gone: free the engine after the loop
-    cdef size_t next_item  # _resolve's progress through a batch, where to go on if it raised
 
     def run(self):
         """The thread's body: resolves completions until the engine has stopped."""

@@ -30,7 +30,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
         return _send_records(p, topic)
     if type(topic) is not str:
         raise TypeError(f"topic must be str, not {type(topic).__name__}")
-    t = p._topic(<str>topic)
+    t = _topic(p, <str>topic)
     varrow = _ArrowColumn.of(values, "values", -1)
     if varrow is None:
         vseq = _batch_column(values, "values", -1)
@@ -71,7 +71,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
                     karrow.get(i, &kdata, &klen)
                 else:
                     kdata, klen = NULL, -1
-                p._queue_bytes(topic, t, kdata, klen, vdata, vlen, part_obj,
+                _queue_serialized(p, topic, t, kdata, klen, vdata, vlen, part_obj,
                                ts_obj, headers_obj, result._next_opaque())
             elif varrow is not None:  # Arrow values, keys from a sequence (key serializer)
                 varrow.get(i, &vdata, &vlen)
@@ -79,7 +79,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
                 kheld = 0
                 try:
                     kheld = _view(key_obj, &kview, &kdata, &klen, "key", topic)
-                    p._queue_bytes(topic, t, kdata, klen, vdata, vlen, part_obj,
+                    _queue_serialized(p, topic, t, kdata, klen, vdata, vlen, part_obj,
                                    ts_obj, headers_obj, result._next_opaque())
                 finally:
                     if kheld:
@@ -93,7 +93,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
                     key_obj = karrow.item(i)
                 else:
                     key_obj = None if kseq is None else _batch_item(kseq, i, "keys")
-                p._queue(topic, t, value_obj, key_obj, part_obj, ts_obj, headers_obj,
+                _queue_record(p, topic, t, value_obj, key_obj, part_obj, ts_obj, headers_obj,
                          result._next_opaque(), sizes)
             result._sent += 1
             p._sent += 1
@@ -124,8 +124,8 @@ cdef object _send_records(ProducerCore p, object records):
             topic = record.topic
             if type(topic) is not str:
                 raise TypeError(f"record.topic must be str, not {type(topic).__name__}")
-            t = p._topic(<str>topic)
-            p._queue(topic, t, record.value, record.key, record.partition, record.timestamp_ms,
+            t = _topic(p, <str>topic)
+            _queue_record(p, topic, t, record.value, record.key, record.partition, record.timestamp_ms,
                      record.headers, result._next_opaque(), sizes)
             result._sent += 1
             p._sent += 1
@@ -184,15 +184,6 @@ cdef object _batch_column(object items, str name, Py_ssize_t n):
 cdef class _ArrowColumn:
     """A pyarrow Array or ChunkedArray of binary, string, large_binary or large_string, read
     chunk by chunk from its validity bitmap, offsets and data buffers (kept alive here)."""
-    cdef list chunks  # (buffers, validity, offsets, data, offset, length, wide) per chunk
-    cdef Py_ssize_t length
-    cdef Py_ssize_t chunk_start, chunk_end
-    cdef Py_ssize_t chunk_index
-    cdef const uint8_t *validity
-    cdef const int32_t *offsets32
-    cdef const int64_t *offsets64
-    cdef const char *data
-    cdef Py_ssize_t offset
 
     @staticmethod
     cdef _ArrowColumn of(object column, str name, Py_ssize_t n):

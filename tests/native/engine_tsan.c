@@ -4,7 +4,7 @@
  *
  * CPython is not built with TSan, so TSan cannot see the GIL and would judge the extension's
  * threads wrongly: this program plays the Cython layer's part instead, with one mutex standing for
- * the GIL. As in producer_core.pxi, writers reserve, partition and write only while holding it
+ * the GIL. As in send.pxi, writers reserve, partition and write only while holding it
  * and wait for buffer space, ring room or a partition table without it; a dispatcher takes
  * completions without it and resolves them with it (dispatch.pxi); another caller flushes, waits
  * for resolved batches, asks for fresh tables and reads stats() meanwhile. Every call counts
@@ -22,11 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rdk.h"
-#include "../../src_ext/rdk.c"
-#include "../../src_ext/partition.c"
-#include "../../src_ext/engine.c"
-#include "../../src_ext/metadata.c"
+#include "engine.h"
+#include "metadata.h"
 
 #define WRITERS 4
 #define RECORDS 3000 /* per writer */
@@ -141,7 +138,7 @@ static int32_t partition_for(run *r, fp_engine *e, fp_topic *t, fp_partitioner h
     return fp_choose_partition(t, table, how, key, key_len, record_bytes, 1000000);
 }
 
-/* ProducerCore._enqueue and _enqueue_waiting (gil held): 1 if written, 0 if closed meanwhile
+/* _write_record and _write_record_waiting (send.pxi) (gil held): 1 if written, 0 if closed meanwhile
  * (nothing stays reserved then). */
 static int enqueue(run *r, fp_engine *e, size_t charge, fp_topic *t, int32_t partition,
                    const char *key, ssize_t key_len, const char *value, ssize_t value_len,

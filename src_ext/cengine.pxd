@@ -1,4 +1,5 @@
-# Cython view of includes/rdk.h, partition.h and engine.h (declarations only; see those headers).
+# Cython view of the C engine (src_ext/engine/): declarations only, one block per header; the
+# headers say what each function does and on which thread.
 from libc.stdint cimport int16_t, int32_t, int64_t, uint64_t
 
 
@@ -57,9 +58,13 @@ cdef extern from "partition.h" nogil:
     ctypedef enum fp_partitioner:
         FP_PARTITIONER_MURMUR2
         FP_PARTITIONER_XXHASH
-        FP_PARTITIONER_ROUND_ROBIN
         FP_PARTITIONER_LIBRDKAFKA
         FP_PARTITIONER_CALLER
+
+    ctypedef struct fp_partitioner_name:
+        const char *name
+        fp_partitioner how
+    const fp_partitioner_name fp_partitioner_names[]
 
     ctypedef struct fp_partitions:
         int32_t count
@@ -129,10 +134,16 @@ cdef extern from "engine.h" nogil:
     size_t fp_engine_held_bytes(fp_engine *e)
     uint64_t fp_engine_queue_full_retries(fp_engine *e)
     int fp_engine_credentials_error(fp_engine *e, const char **reason)
+    void fp_engine_stop(fp_engine *e, int64_t deadline_ms)
+    void fp_engine_join(fp_engine *e)
+
+
+cdef extern from "metadata.h" nogil:
     fp_topic *fp_engine_topic(fp_engine *e, const char *name)
     const fp_partitions *fp_engine_wait_table(fp_engine *e, fp_topic *t, bint ask_refresh,
                                               int wait_ms)
-    void fp_engine_stop(fp_engine *e, int64_t deadline_ms)
-    void fp_engine_join(fp_engine *e)
+
+
+cdef extern from "sync.h" nogil:
     int64_t fp_now_ms()
     int64_t fp_wallclock_ms()

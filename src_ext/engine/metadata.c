@@ -1,10 +1,9 @@
-/* The metadata thread and the topic registry of includes/engine.h: partition tables for send()'s
- * partitioning. Compiled in the same unit as engine.c (after it). */
+/* Implementation of metadata.h: the metadata thread and the topic registry. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "metadata.h"
 
 /* Metadata: a topic without a table (or whose table a send() doubts) is asked about again after
  * FP_METADATA_SOON_MS; one with a leaderless partition or an error after FP_METADATA_DEGRADED_MS;
@@ -149,7 +148,7 @@ static void fp_refresh_topic(fp_engine *e, fp_topic *t) {
     __atomic_store_n(&t->last_error, err, __ATOMIC_RELAXED);
 }
 
-static void *fp_metadata_main(void *arg) {
+void *fp_metadata_main(void *arg) {
     fp_engine *e = arg;
     fp_name_thread("fastprod-meta");
     pthread_mutex_lock(&e->metadata_lock);
@@ -178,7 +177,7 @@ static void *fp_metadata_main(void *arg) {
     return NULL;
 }
 
-static fp_topic *fp_engine_topic(fp_engine *e, const char *name) {
+fp_topic *fp_engine_topic(fp_engine *e, const char *name) {
     fp_topic *t = calloc(1, sizeof(fp_topic));
     if (t == NULL)
         return NULL;
@@ -198,8 +197,7 @@ static fp_topic *fp_engine_topic(fp_engine *e, const char *name) {
     return t;
 }
 
-static const fp_partitions *fp_engine_wait_table(fp_engine *e, fp_topic *t, int ask_refresh,
-                                                 int wait_ms) {
+const fp_partitions *fp_engine_wait_table(fp_engine *e, fp_topic *t, int ask_refresh, int wait_ms) {
     const fp_partitions *table = fp_topic_table(t);
     if (table != NULL && !ask_refresh)
         return table;

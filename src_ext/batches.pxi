@@ -27,16 +27,6 @@ cdef class BatchResult:
     """The outcome of one :meth:`fastprod.Producer.send_batch`: counts, a wait, and which records
     failed with which error. Resolved by the dispatcher thread like futures, without one Python
     object per record."""
-    cdef ProducerCore _producer
-    cdef str _topic
-    cdef void **_entries
-    cdef Py_ssize_t _capacity
-    cdef Py_ssize_t _sent
-    cdef Py_ssize_t _delivered
-    cdef Py_ssize_t _failed
-    cdef bint _sealed  # send_batch() finished queueing
-    cdef bint _holding  # the self-reference is held
-    cdef list _failure_codes  # (index, librdkafka error code, RDK_MSG_STATUS_*), in completion order
 
     def __dealloc__(self):
         free(self._entries)

@@ -20,6 +20,15 @@ typedef enum fp_partitioner {
     FP_PARTITIONER_CALLER = 4       /* the caller decides (a Python callable); not handled here */
 } fp_partitioner;
 
+/* The partitioners fp_choose_partition runs, by the names users configure (aliases included),
+ * ended by a NULL name; fastprod's configuration takes its choices from this table, so a new
+ * partitioner is its enum value, its row there and its case in fp_choose_partition. */
+typedef struct fp_partitioner_name {
+    const char *name;
+    fp_partitioner how;
+} fp_partitioner_name;
+extern const fp_partitioner_name fp_partitioner_names[];
+
 /* One metadata answer for a topic. Never changed once published: the metadata thread publishes
  * a new table when the answer differs and keeps the old ones (via previous) until the topic is
  * freed, so a send() that loaded a table never reads freed memory. */
@@ -58,33 +67,38 @@ typedef struct fp_topic {
 } fp_topic;
 
 /* Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2), bit-exact. */
-static int32_t fp_murmur2(const void *data, size_t len);
+int32_t fp_murmur2(const void *data, size_t len);
 /* Java's mapping of a key to a partition: (murmur2(key) & 0x7fffffff) % count. */
-static int32_t fp_murmur2_partition(const void *key, size_t len, int32_t count);
+int32_t fp_murmur2_partition(const void *key, size_t len, int32_t count);
 
 /* xxh3-64 comes from the xxhash package's extension (dlopen/dlsym, like librdkafka): returns 0,
  * or -1 with errbuf set. fp_xxh3_64 is NULL until then. */
 typedef uint64_t (*fp_xxh3_fn)(const void *data, size_t len);
-static fp_xxh3_fn fp_xxh3_64;
-static int fp_xxh3_load(const char *path, char *errbuf, size_t errbuf_size);
+extern fp_xxh3_fn fp_xxh3_64;
+int fp_xxh3_load(const char *path, char *errbuf, size_t errbuf_size);
 
 /* The partition for a record to topic t whose table is loaded. key_len -1 is a null key;
  * record_bytes (key + value) feed keyless stickiness, which moves on after batch_size bytes. */
-static int32_t fp_choose_partition(fp_topic *t, const fp_partitions *table, fp_partitioner how,
-                                   const char *key, ssize_t key_len, size_t record_bytes,
-                                   int64_t batch_size);
+int32_t fp_choose_partition(fp_topic *t, const fp_partitions *table, fp_partitioner how,
+                            const char *key, ssize_t key_len, size_t record_bytes,
+                            int64_t batch_size);
 
-/* The topic's current table (acquire), or NULL before its first metadata answer. */
-static const fp_partitions *fp_topic_table(fp_topic *t);
+/* The topic's current table (acquire), or NULL before its first metadata answer. Inline, as the
+ * next accessor: send() reads both for every record. */
+static inline const fp_partitions *fp_topic_table(fp_topic *t) {
+    return __atomic_load_n(&t->table, __ATOMIC_ACQUIRE);
+}
 /* The topic's max.message.bytes (acquire), 0 while unknown. */
-static int32_t fp_topic_limit(fp_topic *t);
+static inline int32_t fp_topic_limit(fp_topic *t) {
+    return __atomic_load_n(&t->max_message_bytes, __ATOMIC_ACQUIRE);
+}
 /* Whether the topic's brokers would refuse a record timestamped timestamp_ms when the time is
  * now_ms: 0 if not (or not known), otherwise the bound it breaks, in ms, negative for
  * message.timestamp.before.max.ms (too old) and positive for after.max.ms (too far ahead). */
-static int64_t fp_topic_timestamp_refused(fp_topic *t, int64_t timestamp_ms, int64_t now_ms);
+int64_t fp_topic_timestamp_refused(fp_topic *t, int64_t timestamp_ms, int64_t now_ms);
 /* Metadata thread: publishes a new table built from partition ids and leaders if it differs from
  * the current one. Returns 1 if it published. */
-static int fp_topic_publish(fp_topic *t, int32_t count, const int32_t *ids, const int32_t *leaders);
-static void fp_topic_free(fp_topic *t);
+int fp_topic_publish(fp_topic *t, int32_t count, const int32_t *ids, const int32_t *leaders);
+void fp_topic_free(fp_topic *t);
 
 #endif

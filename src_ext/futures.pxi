@@ -28,24 +28,6 @@ cdef class DeliveryFuture:
     Resolved by fastprod's dispatcher thread when the broker acknowledged the record (a
     :class:`RecordMetadata`) or delivery failed for good (a :class:`fastprod.errors.KafkaError`).
     """
-    # 96 bytes in all: with millions of futures alive, every field costs (on this VM, first-touch
-    # page faults of a million 128-byte futures were 14 % of a keyed run's CPU).
-    cdef ProducerCore _producer
-    cdef str _topic
-    cdef int64_t _offset
-    cdef int64_t _timestamp_ms
-    cdef int32_t _partition
-    cdef int32_t _key_size
-    cdef int32_t _value_size
-    cdef int32_t _err
-    cdef unsigned char _done
-    cdef unsigned char _timestamp_type
-    cdef unsigned char _cb_kind
-    cdef unsigned char _status  # RDK_MSG_STATUS_* of a failed record
-    # The common case, one callback without extra arguments, lives here; anything else goes to
-    # _more_callbacks as (kind, fn, args, kwargs).
-    cdef object _cb_fn
-    cdef list _more_callbacks
 
     def __repr__(self):
         state = "pending" if not self._done else ("failed" if self._err else "succeeded")

@@ -23,11 +23,6 @@ cdef enum:
 
 @cython.final
 cdef class _Encoding:
-    cdef int kind
-    cdef object fn
-    cdef object accepts
-    cdef bytearray buffer
-    cdef str what  # "key" or "value", for error messages
 
     @staticmethod
     cdef _Encoding of(object serializer, str what):

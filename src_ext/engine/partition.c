@@ -1,4 +1,4 @@
-/* Implementation of includes/partition.h. */
+/* Implementation of partition.h. */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +6,18 @@
 
 #include "partition.h"
 
-static int32_t fp_murmur2(const void *data, size_t len) {
+fp_xxh3_fn fp_xxh3_64;
+
+const fp_partitioner_name fp_partitioner_names[] = {
+    {"murmur2", FP_PARTITIONER_MURMUR2},
+    {"default", FP_PARTITIONER_MURMUR2},        /* Java's name for it */
+    {"murmur2_random", FP_PARTITIONER_MURMUR2}, /* librdkafka's name for Java's placement */
+    {"xxhash", FP_PARTITIONER_XXHASH},
+    {"round_robin", FP_PARTITIONER_ROUND_ROBIN},
+    {NULL, FP_PARTITIONER_MURMUR2},
+};
+
+int32_t fp_murmur2(const void *data, size_t len) {
     const uint32_t m = 0x5bd1e995u, seed = 0x9747b28cu;
     const unsigned char *p = data;
     uint32_t h = seed ^ (uint32_t)len;
@@ -36,11 +47,11 @@ static int32_t fp_murmur2(const void *data, size_t len) {
     return (int32_t)h;
 }
 
-static int32_t fp_murmur2_partition(const void *key, size_t len, int32_t count) {
+int32_t fp_murmur2_partition(const void *key, size_t len, int32_t count) {
     return (int32_t)(((uint32_t)fp_murmur2(key, len) & 0x7fffffffu) % (uint32_t)count);
 }
 
-static int fp_xxh3_load(const char *path, char *errbuf, size_t errbuf_size) {
+int fp_xxh3_load(const char *path, char *errbuf, size_t errbuf_size) {
     void *handle = rdk_open_library(path, "xxhash", errbuf, errbuf_size);
     if (handle == NULL)
         return -1;
@@ -83,9 +94,9 @@ static int32_t fp_sticky_partition(fp_topic *t, const fp_partitions *table, size
     return t->sticky;
 }
 
-static int32_t fp_choose_partition(fp_topic *t, const fp_partitions *table, fp_partitioner how,
-                                   const char *key, ssize_t key_len, size_t record_bytes,
-                                   int64_t batch_size) {
+int32_t fp_choose_partition(fp_topic *t, const fp_partitions *table, fp_partitioner how,
+                            const char *key, ssize_t key_len, size_t record_bytes,
+                            int64_t batch_size) {
     switch (how) {
     case FP_PARTITIONER_ROUND_ROBIN:
         return fp_next_partition(t, table);
@@ -104,15 +115,9 @@ static int32_t fp_choose_partition(fp_topic *t, const fp_partitions *table, fp_p
     return fp_sticky_partition(t, table, record_bytes, batch_size);
 }
 
-static const fp_partitions *fp_topic_table(fp_topic *t) {
-    return __atomic_load_n(&t->table, __ATOMIC_ACQUIRE);
-}
 
-static int32_t fp_topic_limit(fp_topic *t) {
-    return __atomic_load_n(&t->max_message_bytes, __ATOMIC_ACQUIRE);
-}
 
-static int64_t fp_topic_timestamp_refused(fp_topic *t, int64_t timestamp_ms, int64_t now_ms) {
+int64_t fp_topic_timestamp_refused(fp_topic *t, int64_t timestamp_ms, int64_t now_ms) {
     int64_t before = __atomic_load_n(&t->timestamp_before_max_ms, __ATOMIC_ACQUIRE);
     int64_t after = __atomic_load_n(&t->timestamp_after_max_ms, __ATOMIC_ACQUIRE);
     if (before >= 0 && now_ms - timestamp_ms > before)
@@ -132,7 +137,7 @@ static int fp_compare_ids(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static int fp_topic_publish(fp_topic *t, int32_t count, const int32_t *ids, const int32_t *leaders) {
+int fp_topic_publish(fp_topic *t, int32_t count, const int32_t *ids, const int32_t *leaders) {
     fp_partitions *table = malloc(sizeof(fp_partitions) + sizeof(int32_t) * (size_t)count);
     if (table == NULL)
         return 0; /* keep the old table; the next refresh tries again */
@@ -152,7 +157,7 @@ static int fp_topic_publish(fp_topic *t, int32_t count, const int32_t *ids, cons
     return 1;
 }
 
-static void fp_topic_free(fp_topic *t) {
+void fp_topic_free(fp_topic *t) {
     fp_partitions *table = t->table;
     while (table != NULL) {
         fp_partitions *previous = table->previous;

@@ -1,10 +1,13 @@
-/* Implementation of includes/engine.h. Never touches Python objects: opaques are carried, not used. */
+/* Implementation of engine.h. Never touches Python objects: opaques are carried, not used. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "engine.h"
+#include "metadata.h"
+#include "sync.h"
 
 /* How long the idle drain thread sleeps in rd_kafka_poll; new records cut it short by yielding
  * the main queue, so this only bounds how often an idle producer wakes up. */
@@ -18,54 +21,9 @@
  * empty naps it sleeps until a writer wakes it. */
 #define FP_NAPS_BEFORE_SLEEP 10
 
-static int64_t fp_clock_ms(clockid_t clock) {
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t fp_now_ms(void) { return fp_clock_ms(CLOCK_MONOTONIC); }
-static int64_t fp_wallclock_ms(void) { return fp_clock_ms(CLOCK_REALTIME); }
-
-/* Waits are timed on the monotonic clock, so that a wall-clock step cannot stretch or cut them:
- * macOS lacks pthread_condattr_setclock but has a relative timed wait instead. */
-#ifdef __APPLE__
-static void fp_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *lock, int wait_ms) {
-    struct timespec rel = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L};
-    pthread_cond_timedwait_relative_np(cv, lock, &rel);
-}
-
-static int fp_cond_init(pthread_cond_t *cv) { return pthread_cond_init(cv, NULL); }
-
-static void fp_name_thread(const char *name) { pthread_setname_np(name); }
-#else
-static void fp_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *lock, int wait_ms) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += wait_ms / 1000;
-    ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec += 1;
-        ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(cv, lock, &ts);
-}
-
-static int fp_cond_init(pthread_cond_t *cv) {
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(cv, &attr);
-    pthread_condattr_destroy(&attr);
-    return rc;
-}
-
-static void fp_name_thread(const char *name) { pthread_setname_np(pthread_self(), name); }
-#endif
-
 /* ---- records ------------------------------------------------------------------------------ */
 
-static size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_bytes) {
+size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_bytes) {
     return FP_RECORD_OVERHEAD + key_len + value_len + header_bytes;
 }
 
@@ -85,7 +43,7 @@ static fp_completion *fp_completions_push(fp_completions *c) {
     return &c->items[c->len++];
 }
 
-static size_t fp_headers_bytes(rd_kafka_headers_t *hdrs) {
+size_t fp_headers_bytes(rd_kafka_headers_t *hdrs) {
     size_t total = 0, size;
     const char *name;
     const void *value;
@@ -105,7 +63,7 @@ static size_t fp_varint_bytes(int64_t v) {
     return n;
 }
 
-static int64_t fp_record_batch_bytes(ssize_t key_len, ssize_t value_len, rd_kafka_headers_t *hdrs) {
+int64_t fp_record_batch_bytes(ssize_t key_len, ssize_t value_len, rd_kafka_headers_t *hdrs) {
     const char *name;
     const void *value;
     size_t size, count = 0;
@@ -176,15 +134,15 @@ static void fp_on_error(rd_kafka_t *rk, int err, const char *reason, void *opaqu
     }
 }
 
-static size_t fp_engine_held_bytes(fp_engine *e) {
+size_t fp_engine_held_bytes(fp_engine *e) {
     return __atomic_load_n(&e->held_bytes, __ATOMIC_RELAXED);
 }
 
-static uint64_t fp_engine_queue_full_retries(fp_engine *e) {
+uint64_t fp_engine_queue_full_retries(fp_engine *e) {
     return __atomic_load_n(&e->queue_full_retries, __ATOMIC_RELAXED);
 }
 
-static int fp_engine_credentials_error(fp_engine *e, const char **reason) {
+int fp_engine_credentials_error(fp_engine *e, const char **reason) {
     int err = __atomic_load_n(&e->credentials_error, __ATOMIC_ACQUIRE);
     *reason = e->credentials_reason;
     return err;
@@ -353,9 +311,9 @@ static void *fp_drain_main(void *arg) {
 
 /* ---- engine ------------------------------------------------------------------------------- */
 
-static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
-                                int64_t metadata_refresh_ms, int nap_ms, char *errstr,
-                                size_t errstr_size) {
+fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
+                         int64_t metadata_refresh_ms, int nap_ms, char *errstr,
+                         size_t errstr_size) {
     fp_engine *e = calloc(1, sizeof(fp_engine));
     uint64_t capacity = FP_RING_MIN;
     while (capacity < buffer_memory / FP_RING_SHARE)
@@ -407,7 +365,7 @@ static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
     return e;
 }
 
-static void fp_engine_free(fp_engine *e) {
+void fp_engine_free(fp_engine *e) {
     while (e->topics != NULL) { /* before rd_kafka_destroy: the topics hold handles of rk */
         fp_topic *next = e->topics->next;
         fp_topic_free(e->topics);
@@ -432,7 +390,7 @@ static void fp_engine_free(fp_engine *e) {
 
 /* A compare-and-swap: send() callers reserve with the GIL, but a caller waiting for space
  * reserves without it (fp_engine_wait_reserve), so two can race; the drain thread releases. */
-static int fp_engine_try_reserve(fp_engine *e, size_t charge) {
+int fp_engine_try_reserve(fp_engine *e, size_t charge) {
     size_t held = __atomic_load_n(&e->held_bytes, __ATOMIC_SEQ_CST);
     do {
         if (held + charge > e->buffer_memory)
@@ -455,12 +413,12 @@ static int fp_buffer_has_room(fp_engine *e, size_t charge) {
     return __atomic_load_n(&e->held_bytes, __ATOMIC_SEQ_CST) + charge <= e->buffer_memory;
 }
 
-static int fp_engine_wait_reserve(fp_engine *e, size_t charge, int wait_ms) {
+int fp_engine_wait_reserve(fp_engine *e, size_t charge, int wait_ms) {
     fp_wait_space(e, wait_ms, fp_buffer_has_room, charge);
     return fp_engine_try_reserve(e, charge);
 }
 
-static void fp_engine_unreserve(fp_engine *e, size_t charge) {
+void fp_engine_unreserve(fp_engine *e, size_t charge) {
     __atomic_sub_fetch(&e->held_bytes, charge, __ATOMIC_SEQ_CST);
     fp_wake_space_waiters(e);
 }
@@ -469,10 +427,10 @@ static void fp_engine_unreserve(fp_engine *e, size_t charge) {
  * emptier than it can ever be. */
 static uint64_t fp_external_threshold(const fp_engine *e) { return e->capacity / 4; }
 
-static int fp_engine_write(fp_engine *e, rd_kafka_topic_t *rkt, int32_t partition,
-                           int64_t timestamp_ms, const char *key, ssize_t key_len,
-                           const char *value, ssize_t value_len, rd_kafka_headers_t *headers,
-                           void *opaque) {
+int fp_engine_write(fp_engine *e, rd_kafka_topic_t *rkt, int32_t partition,
+                    int64_t timestamp_ms, const char *key, ssize_t key_len,
+                    const char *value, ssize_t value_len, rd_kafka_headers_t *headers,
+                    void *opaque) {
     uint32_t klen = key_len < 0 ? 0 : (uint32_t)key_len;
     uint32_t vlen = value_len < 0 ? 0 : (uint32_t)value_len;
     uint64_t need = fp_align(sizeof(fp_slot) + (uint64_t)klen + vlen);
@@ -531,13 +489,13 @@ static int fp_ring_drained(fp_engine *e, size_t unused) {
            __atomic_load_n(&e->head, __ATOMIC_ACQUIRE);
 }
 
-static void fp_engine_wait_ring(fp_engine *e, int wait_ms) {
+void fp_engine_wait_ring(fp_engine *e, int wait_ms) {
     /* The writer cannot know how much room its next record needs after padding; any progress of
      * the drain thread wakes it to try again. */
     fp_wait_space(e, wait_ms, fp_ring_drained, 0);
 }
 
-static size_t fp_engine_take(fp_engine *e, fp_completions *out, int wait_ms, int *finished) {
+size_t fp_engine_take(fp_engine *e, fp_completions *out, int wait_ms, int *finished) {
     out->len = 0;
     pthread_mutex_lock(&e->lock);
     if (e->done.len == 0 && !e->drain_finished)
@@ -550,7 +508,7 @@ static size_t fp_engine_take(fp_engine *e, fp_completions *out, int wait_ms, int
     return out->len;
 }
 
-static void fp_engine_resolved(fp_engine *e, size_t n) {
+void fp_engine_resolved(fp_engine *e, size_t n) {
     pthread_mutex_lock(&e->lock);
     __atomic_sub_fetch(&e->outstanding, n, __ATOMIC_RELAXED);
     e->resolved_generation++;
@@ -558,7 +516,7 @@ static void fp_engine_resolved(fp_engine *e, size_t n) {
     pthread_mutex_unlock(&e->lock);
 }
 
-static uint64_t fp_engine_wait_idle(fp_engine *e, int wait_ms) {
+uint64_t fp_engine_wait_idle(fp_engine *e, int wait_ms) {
     uint64_t left;
     pthread_mutex_lock(&e->lock);
     if (__atomic_load_n(&e->outstanding, __ATOMIC_RELAXED) > 0)
@@ -568,7 +526,7 @@ static uint64_t fp_engine_wait_idle(fp_engine *e, int wait_ms) {
     return left;
 }
 
-static uint64_t fp_engine_generation(fp_engine *e) {
+uint64_t fp_engine_generation(fp_engine *e) {
     uint64_t g;
     pthread_mutex_lock(&e->lock);
     g = e->resolved_generation;
@@ -576,14 +534,14 @@ static uint64_t fp_engine_generation(fp_engine *e) {
     return g;
 }
 
-static void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms) {
+void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms) {
     pthread_mutex_lock(&e->lock);
     if (e->resolved_generation == seen)
         fp_cond_wait_ms(&e->resolved_cv, &e->lock, wait_ms);
     pthread_mutex_unlock(&e->lock);
 }
 
-static void fp_engine_stop(fp_engine *e, int64_t deadline_ms) {
+void fp_engine_stop(fp_engine *e, int64_t deadline_ms) {
     pthread_mutex_lock(&e->lock);
     if (!e->stopping) {
         e->stop_deadline_ms = deadline_ms;
@@ -598,7 +556,7 @@ static void fp_engine_stop(fp_engine *e, int64_t deadline_ms) {
     pthread_mutex_unlock(&e->metadata_lock);
 }
 
-static void fp_engine_join(fp_engine *e) {
+void fp_engine_join(fp_engine *e) {
     if (e->drain_started) {
         pthread_join(e->drain_thread, NULL);
         e->drain_started = 0;

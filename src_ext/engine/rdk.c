@@ -1,11 +1,13 @@
-/* Resolves librdkafka at import: see includes/rdk.h for why it is not linked. */
+/* Resolves librdkafka at import: see rdk.h for why it is not linked. */
 #include <dlfcn.h>
 #include <stdio.h>
 
 #include "rdk.h"
 
-static void *rdk_open_library(const char *path, const char *what, char *errbuf,
-                              size_t errbuf_size) {
+rdk_api rdk;
+
+void *rdk_open_library(const char *path, const char *what, char *errbuf,
+                       size_t errbuf_size) {
     /* RTLD_LOCAL: the library's symbols stay out of the global namespace, so a system
      * librdkafka loaded by another extension cannot be confused with this one. The handle is
      * never closed: callers keep pointers into the library for the life of the process. */
@@ -15,7 +17,7 @@ static void *rdk_open_library(const char *path, const char *what, char *errbuf,
     return handle;
 }
 
-static int rdk_load(const char *path, char *errbuf, size_t errbuf_size) {
+int rdk_load(const char *path, char *errbuf, size_t errbuf_size) {
     void *handle = rdk_open_library(path, "librdkafka", errbuf, errbuf_size);
     if (handle == NULL)
         return -1;

@@ -192,12 +192,12 @@ typedef struct rdk_api {
 #undef RDK_DECLARE_POINTER
 
 /* The resolved table; all NULL until rdk_load() succeeds. */
-static rdk_api rdk;
+extern rdk_api rdk;
 
 /* Resolve every function from the shared object at path. Returns 0, or -1 with errbuf set. */
-static int rdk_load(const char *path, char *errbuf, size_t errbuf_size);
+int rdk_load(const char *path, char *errbuf, size_t errbuf_size);
 /* dlopen(path) with RTLD_LOCAL, or NULL with errbuf set ("cannot load <what> from <path>: ..."). */
-static void *rdk_open_library(const char *path, const char *what, char *errbuf,
-                              size_t errbuf_size);
+void *rdk_open_library(const char *path, const char *what, char *errbuf,
+                       size_t errbuf_size);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "partition.h"
 #include "rdk.h"
+#include "sync.h"
 
 /* Charged per record on top of key, value and header bytes: what librdkafka keeps resident per
  * queued message besides them (measured with librdkafka 2.16: RSS grew by 230 bytes + key + value
@@ -120,9 +121,9 @@ typedef struct fp_engine {
     int metadata_stopping;
 } fp_engine;
 
-static size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_bytes);
+size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_bytes);
 /* Bytes of header names and values, as charged against buffer_memory. */
-static size_t fp_headers_bytes(rd_kafka_headers_t *hdrs);
+size_t fp_headers_bytes(rd_kafka_headers_t *hdrs);
 /* The size of a record batch (v2, uncompressed) holding this record alone: what a broker
  * compares with the topic's max.message.bytes. Lengths -1 are null. */
 #define FP_RECORD_BATCH_OVERHEAD 61
@@ -130,69 +131,55 @@ static size_t fp_headers_bytes(rd_kafka_headers_t *hdrs);
  * headers: batch header, then varints of at most 5 bytes for the record's length, key length and
  * value length, three 1-byte fields and a 1-byte header count. */
 #define FP_RECORD_MAX_UNHEADED_OVERHEAD (FP_RECORD_BATCH_OVERHEAD + 3 * 5 + 3 + 1)
-static int64_t fp_record_batch_bytes(ssize_t key_len, ssize_t value_len, rd_kafka_headers_t *hdrs);
+int64_t fp_record_batch_bytes(ssize_t key_len, ssize_t value_len, rd_kafka_headers_t *hdrs);
 
 /* Takes ownership of conf in every case. Returns NULL with errstr set on failure. The ring
  * holds buffer_memory / FP_RING_SHARE bytes, rounded up to a power of two. nap_ms: how long a
  * record may wait in the ring before the drain thread looks (0: writers wake it every time). */
-static fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
-                                int64_t metadata_refresh_ms, int nap_ms, char *errstr,
-                                size_t errstr_size);
+fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
+                         int64_t metadata_refresh_ms, int nap_ms, char *errstr,
+                         size_t errstr_size);
 /* Frees everything; the drain thread must have been joined and no completions be pending. */
-static void fp_engine_free(fp_engine *e);
+void fp_engine_free(fp_engine *e);
 
 /* 1 if charge bytes were reserved at once, 0 if the buffer is full. */
-static int fp_engine_try_reserve(fp_engine *e, size_t charge);
+int fp_engine_try_reserve(fp_engine *e, size_t charge);
 /* Waits up to wait_ms for buffer space; 1 if charge bytes were reserved. */
-static int fp_engine_wait_reserve(fp_engine *e, size_t charge, int wait_ms);
+int fp_engine_wait_reserve(fp_engine *e, size_t charge, int wait_ms);
 /* Gives back a reservation that was not used (the record could not be queued). */
-static void fp_engine_unreserve(fp_engine *e, size_t charge);
+void fp_engine_unreserve(fp_engine *e, size_t charge);
 
 /* Writes one record into the ring (the caller reserved its charge and is the only writer).
  * key_len/value_len -1 mean null. Returns 1, or 0 if the ring has no room now (nothing written;
  * wait with fp_engine_wait_ring and try again), or -1 if memory for a large record ran out. */
-static int fp_engine_write(fp_engine *e, rd_kafka_topic_t *rkt, int32_t partition,
-                           int64_t timestamp_ms, const char *key, ssize_t key_len,
-                           const char *value, ssize_t value_len, rd_kafka_headers_t *headers,
-                           void *opaque);
+int fp_engine_write(fp_engine *e, rd_kafka_topic_t *rkt, int32_t partition,
+                    int64_t timestamp_ms, const char *key, ssize_t key_len,
+                    const char *value, ssize_t value_len, rd_kafka_headers_t *headers,
+                    void *opaque);
 /* Waits up to wait_ms for the drain thread to free ring space. */
-static void fp_engine_wait_ring(fp_engine *e, int wait_ms);
+void fp_engine_wait_ring(fp_engine *e, int wait_ms);
 
 /* Swaps the published completions into *out (whose old contents must have been handled), waiting
  * up to wait_ms for some. Returns the number taken; *finished is set once the drain thread ended
  * and nothing is left to take. */
-static size_t fp_engine_take(fp_engine *e, fp_completions *out, int wait_ms, int *finished);
+size_t fp_engine_take(fp_engine *e, fp_completions *out, int wait_ms, int *finished);
 /* The dispatcher resolved n completions. */
-static void fp_engine_resolved(fp_engine *e, size_t n);
+void fp_engine_resolved(fp_engine *e, size_t n);
 /* Waits up to wait_ms until no accepted record is unresolved; returns the count still unresolved. */
-static uint64_t fp_engine_wait_idle(fp_engine *e, int wait_ms);
-static uint64_t fp_engine_generation(fp_engine *e);
+uint64_t fp_engine_wait_idle(fp_engine *e, int wait_ms);
+uint64_t fp_engine_generation(fp_engine *e);
 /* Waits up to wait_ms for a resolved batch after generation seen. */
-static void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms);
+void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms);
 
 /* For stats, read while other threads change them. */
-static size_t fp_engine_held_bytes(fp_engine *e);
-static uint64_t fp_engine_queue_full_retries(fp_engine *e);
+size_t fp_engine_held_bytes(fp_engine *e);
+uint64_t fp_engine_queue_full_retries(fp_engine *e);
 /* The authentication/TLS error that stopped this producer (0: none) and librdkafka's reason. */
-static int fp_engine_credentials_error(fp_engine *e, const char **reason);
-
-/* The metadata thread's body (metadata.c); fp_engine_new starts it. */
-static void *fp_metadata_main(void *arg);
-
-/* Registers a topic (the engine owns it) and asks for its metadata; NULL if librdkafka refuses. */
-static fp_topic *fp_engine_topic(fp_engine *e, const char *name);
-/* Returns t's table if it has one (and ask_refresh is 0); otherwise asks the metadata thread for
- * an answer (ask_refresh: the caller saw a partition beyond the table) and waits up to wait_ms
- * for one. Returns the table then, or NULL while there is none. */
-static const fp_partitions *fp_engine_wait_table(fp_engine *e, fp_topic *t, int ask_refresh,
-                                                 int wait_ms);
+int fp_engine_credentials_error(fp_engine *e, const char **reason);
 
 /* Starts shutdown: queued records still go to librdkafka, which is flushed until deadline (a
  * CLOCK_MONOTONIC ms value); what is left then is purged and fails. */
-static void fp_engine_stop(fp_engine *e, int64_t deadline_ms);
-static void fp_engine_join(fp_engine *e);
-
-static int64_t fp_now_ms(void);       /* CLOCK_MONOTONIC */
-static int64_t fp_wallclock_ms(void); /* CLOCK_REALTIME, for record timestamps */
+void fp_engine_stop(fp_engine *e, int64_t deadline_ms);
+void fp_engine_join(fp_engine *e);
 
 #endif

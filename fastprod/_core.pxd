@@ -1,0 +1,141 @@
+# The C side of the compiled module's interface, as _core.pyi is its Python side: the layout of
+# every extension type of fastprod._core, declared once. Implemented in src_ext/ (the .pxi files
+# _core.pyx includes); Cython finds this file by the module's full name, fastprod/_core.pxd.
+cimport cython
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+
+from cengine cimport *
+
+# Whether a future or batch given to ProducerCore._wait_resolved has resolved.
+ctypedef bint (*_resolved_check)(object)
+
+
+@cython.final
+cdef class _Encoding:
+    cdef int kind
+    cdef object fn
+    cdef object accepts
+    cdef bytearray buffer
+    cdef str what  # "key" or "value", for error messages
+
+    @staticmethod
+    cdef _Encoding of(object serializer, str what)
+    cdef inline bint wants_headers(self)
+    cdef object encode(self, str topic, object obj, list headers)
+    cdef inline void give_back(self, object encoded) noexcept
+
+
+@cython.final
+cdef class _Dispatcher:
+    cdef fp_engine *engine
+    cdef uint64_t delivered, failed
+    cdef bint finished  # the loop ended: the engine is stopped and nothing reads it here any more
+    cdef bint free_when_finished  # the producer is gone: free the engine after the loop
+    cdef size_t next_item  # _resolve's progress through a batch, where to go on if it raised
+
+    cdef _resolve_until_finished(self)
+    cdef int _resolve(self, fp_completions *batch) except -1
+
+
+cdef class ProducerCore:
+    cdef fp_engine *_engine
+    cdef dict _topics
+    cdef int64_t _max_block_ms
+    cdef size_t _buffer_memory
+    cdef bint _closed
+    cdef bint _forked
+    cdef _Encoding _key_encoding
+    cdef _Encoding _value_encoding
+    cdef fp_partitioner _partitioner
+    cdef object _partitioner_fn
+    cdef int64_t _batch_size
+    cdef int64_t _max_message_bytes
+    cdef bint _topic_limit_checked  # records are checked against max.message.bytes (uncompressed)
+    cdef dict _partition_tuples  # topic -> (table address, all, available) for _partitioner_fn
+    cdef object _dispatcher  # its thread
+    cdef _Dispatcher _dispatch
+    cdef object _dispatcher_ident
+    cdef object _callback_error
+    cdef int _users  # calls under way that may run Python code or wait (see send.pxi)
+    cdef uint64_t _sent
+    cdef uint64_t _queue_full_retries  # the engine's count when it was freed
+
+    cdef inline void _leave(self) noexcept
+    cdef void _free_engine(self) noexcept
+    cdef int _check_usable(self) except -1
+    cdef bint _on_dispatcher(self)
+    cdef int _check_not_dispatcher(self, str what) except -1
+    cdef int _wait_resolved(self, object waiter, _resolved_check resolved, timeout,
+                            str what) except -1
+    cdef _callback_failed(self, BaseException exc)
+    cdef _raise_callback_error(self)
+
+
+@cython.final
+cdef class DeliveryFuture:
+    # 96 bytes in all: with millions of futures alive, every field costs (on this VM, first-touch
+    # page faults of a million 128-byte futures were 14 % of a keyed run's CPU).
+    cdef ProducerCore _producer
+    cdef str _topic
+    cdef int64_t _offset
+    cdef int64_t _timestamp_ms
+    cdef int32_t _partition
+    cdef int32_t _key_size
+    cdef int32_t _value_size
+    cdef int32_t _err
+    cdef unsigned char _done
+    cdef unsigned char _timestamp_type
+    cdef unsigned char _cb_kind
+    cdef unsigned char _status  # RDK_MSG_STATUS_* of a failed record
+    # The common case, one callback without extra arguments, lives here; anything else goes to
+    # _more_callbacks as (kind, fn, args, kwargs).
+    cdef object _cb_fn
+    cdef list _more_callbacks
+
+    cdef inline void _complete(self, fp_completion *c)
+    cdef _wait(self, timeout)
+    cdef object _metadata(self)
+    cdef object _exception(self)
+    cdef _add(self, int kind, fn, tuple args, dict kwargs)
+    cdef _run_callback(self, int kind, fn, tuple args, dict kwargs)
+    cdef _run_callbacks(self)
+
+
+@cython.final
+cdef class BatchResult:
+    cdef ProducerCore _producer
+    cdef str _topic
+    cdef void **_entries
+    cdef Py_ssize_t _capacity
+    cdef Py_ssize_t _sent
+    cdef Py_ssize_t _delivered
+    cdef Py_ssize_t _failed
+    cdef bint _sealed  # send_batch() finished queueing
+    cdef bint _holding  # the self-reference is held
+    cdef list _failure_codes  # (index, librdkafka error code, RDK_MSG_STATUS_*), in completion order
+
+    cdef int _open(self, ProducerCore producer, str topic, Py_ssize_t n) except -1
+    cdef inline void *_next_opaque(self)
+    cdef _seal(self)
+    cdef inline _complete(self, void *opaque, int err, int status)
+    cdef inline _release_if_resolved(self)
+    cdef bint _resolved(self)
+
+
+@cython.final
+cdef class _ArrowColumn:
+    cdef list chunks  # (buffers, validity, offsets, data, offset, length, wide) per chunk
+    cdef Py_ssize_t length
+    cdef Py_ssize_t chunk_start, chunk_end
+    cdef Py_ssize_t chunk_index
+    cdef const uint8_t *validity
+    cdef const int32_t *offsets32
+    cdef const int64_t *offsets64
+    cdef const char *data
+    cdef Py_ssize_t offset
+
+    @staticmethod
+    cdef _ArrowColumn of(object column, str name, Py_ssize_t n)
+    cdef int _seek(self, Py_ssize_t i) except -1
+    cdef inline int get(self, Py_ssize_t i, const char **data, Py_ssize_t *size) except -1
+    cdef object item(self, Py_ssize_t i)
