@@ -14,7 +14,6 @@
  * librdkafka's headers.
  */
 #include <dlfcn.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,17 +24,10 @@ typedef struct rd_kafka_s rd_kafka_t;
 typedef struct rd_kafka_conf_s rd_kafka_conf_t;
 typedef struct rd_kafka_topic_s rd_kafka_topic_t;
 
-/* rd_kafka_message_t's public layout (unchanged since librdkafka 0.9); only err is read. */
+/* Only the first member of rd_kafka_message_t (public layout, unchanged since librdkafka 0.9):
+ * delivery reports are read through a pointer, and their error code is all this loop needs. */
 typedef struct {
     int err;
-    rd_kafka_topic_t *rkt;
-    int32_t partition;
-    void *payload;
-    size_t len;
-    void *key;
-    size_t key_len;
-    int64_t offset;
-    void *_private;
 } rd_kafka_message_t;
 
 #define RD_KAFKA_PRODUCER 0
