@@ -2,8 +2,10 @@
 
     fastprod produce TOPIC [--file F] [--value-format json|str|bytes] [--key-field NAME]
                            [--bootstrap HOST:PORT] [--config name=value ...]
-    fastprod bench [--local | --bootstrap HOST:PORT] [--scenario S ...] [--clients a,b]
-                   [--records N] [--runs N] [--json FILE] [--plot FILE.png]
+    fastprod bench [--local [--local-port P] | --bootstrap HOST:PORT] [--scenario S ...]
+                   [--clients a,b] [--records N] [--runs N] [--json FILE] [--plot FILE.png]
+    fastprod kafka fetch|start|stop|status|signal NODE SIG|restart-node NODE
+                   [--nodes N] [--port P] [--dir D] [--secure]
 
 produce reads one record per line (stdin or --file), sends them in batches, shows the rate on
 stderr, and ends with a summary. Exit status: 0 when every record was delivered, 1 when some
@@ -11,6 +13,10 @@ failed, 2 for bad arguments or input.
 
 bench compares fastprod with the other clients on one broker (see fastprod.bench.run); exit
 status 1 when a client's run failed (a client that is not installed is skipped, not failed).
+
+kafka runs a local Apache Kafka broker or cluster on 127.0.0.1 (see fastprod.kafka_local; needs
+Java 17+, and Maven once to fetch the jars); start prints the bootstrap address on stdout. Exit
+status 1 with a message when something is missing or fails.
 """
 
 from __future__ import annotations
@@ -37,7 +43,8 @@ class InputError(Exception):
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="fastprod", description="fastprod, a fast Kafka producer")
-    commands = ap.add_subparsers(dest="command", required=True)
+    # Not "command": that is the verb of `fastprod kafka VERB`, whose arguments the launcher defines.
+    commands = ap.add_subparsers(dest="subcommand", required=True)
     produce = commands.add_parser("produce", help="send lines from stdin or a file to a topic")
     produce.add_argument("topic")
     produce.add_argument("--bootstrap", default=os.environ.get("FASTPROD_BOOTSTRAP"),
@@ -56,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     from fastprod.bench import run
 
     run.add_arguments(bench)
+    from fastprod.kafka_local import command as kafka_command
+
+    kafka = commands.add_parser(
+        "kafka", help="a local Kafka broker or cluster on 127.0.0.1 (start, stop, status, ...)",
+        description=kafka_command.USAGE,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    kafka_command.add_arguments(kafka)
     return ap
 
 
@@ -63,13 +77,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The `fastprod` command (argv: its arguments, default sys.argv[1:]); the exit status."""
     ap = _parser()
     args = ap.parse_args(argv)
-    if args.command == "bench":
+    if args.subcommand == "bench":
         from fastprod.bench import run
 
         problem = run.argument_error(args)
         if problem:
             ap.error(problem)
         return run.bench(args)
+    if args.subcommand == "kafka":
+        from fastprod.kafka_local import command as kafka_command
+
+        return kafka_command.run(args)
     if not args.bootstrap:
         ap.error("give --bootstrap or set FASTPROD_BOOTSTRAP")
     if args.key_field and args.value_format != "json":

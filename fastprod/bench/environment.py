@@ -1,11 +1,10 @@
-"""What every benchmark shares: the broker it runs against (a given bootstrap, or the project's
-local one), confluent-kafka settings equal to fastprod's defaults, peak RSS, and where the parts
-that only a source checkout has (the local broker script, the native C loop) are."""
+"""What every benchmark shares: the broker it runs against (a given bootstrap, or a local one
+started with fastprod.kafka_local), the producer properties every client is given (fastprod's
+defaults), peak RSS, and what the Java client and the C loop need from the machine."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import subprocess
 import sys
@@ -13,23 +12,32 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-# A source checkout: fastprod/bench/ is two levels below it. An installed wheel has neither the
-# scripts/ nor the bench/ directory, and says so when they are asked for.
-CHECKOUT = Path(__file__).resolve().parents[2]
-KAFKA_LOCAL = CHECKOUT / "scripts" / "kafka-local"
-NATIVE_SOURCE = CHECKOUT / "bench" / "native" / "producer.c"
-RDK_INCLUDES = CHECKOUT / "src_ext" / "includes"
-CACHE = Path(os.environ.get("FASTPROD_CACHE", Path.home() / ".cache" / "fastprod"))
+from fastprod.config import BUFFER_MEMORY_DEFAULT, DEFAULTS
+from fastprod.kafka_local import runtime as kafka_runtime
+
+# The C loop's source ships in the package; `fastprod bench` compiles it into CACHE.
+C_LOOP_SOURCE = Path(__file__).resolve().with_name("c_loop.c")
+CACHE = kafka_runtime.CACHE
 LOCAL_PORT = 19092
+# The Java producer's names among fastprod's defaults (the rest are librdkafka's own).
+JAVA_DEFAULTS = ("enable.idempotence", "acks", "linger.ms", "delivery.timeout.ms")
 
 
-def confluent_config(bootstrap: str, compression: str | None = None) -> dict[str, object]:
-    """confluent-kafka settings equal to fastprod's defaults, for every confluent client."""
-    config: dict[str, object] = {
-        "bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
-        "linger.ms": 5, "partitioner": "murmur2_random",
-        # the same 32 MiB bound as fastprod's default, and no count limit (fastprod has none)
-        "queue.buffering.max.kbytes": 32768, "queue.buffering.max.messages": 2147483647}
+def confluent_config(bootstrap: str, compression: str | None = None) -> dict[str, str]:
+    """librdkafka properties equal to fastprod's defaults, for every confluent client and the C
+    loop. fastprod lifts librdkafka's queue limits and bounds its own buffer by buffer.memory;
+    these clients get the same bound as librdkafka's byte limit."""
+    config = {**DEFAULTS, "bootstrap.servers": bootstrap,
+              "queue.buffering.max.kbytes": str(BUFFER_MEMORY_DEFAULT // 1024)}
+    if compression:
+        config["compression.type"] = compression
+    return config
+
+
+def java_config(bootstrap: str, compression: str | None = None) -> dict[str, str]:
+    """The Java producer's properties for the same defaults."""
+    config = {name: DEFAULTS[name] for name in JAVA_DEFAULTS}
+    config.update({"bootstrap.servers": bootstrap, "buffer.memory": str(BUFFER_MEMORY_DEFAULT)})
     if compression:
         config["compression.type"] = compression
     return config
@@ -61,7 +69,7 @@ def peak_rss_kb() -> int:
 
 
 def kafka_libs() -> Path | None:
-    """The Kafka jars scripts/kafka-local fetched (they hold Java's ProducerPerformance)."""
+    """Kafka jars fastprod.kafka_local fetched (they hold Java's ProducerPerformance)."""
     for libs in sorted(CACHE.glob("kafka-*/libs"), reverse=True):
         if any(libs.glob("kafka-tools-*.jar")):
             return libs
@@ -70,38 +78,41 @@ def kafka_libs() -> Path | None:
 
 def java_missing() -> str | None:
     """Why the Java client cannot run here, or None."""
-    if shutil.which("java") is None:
-        return "no java on PATH"
+    problem = kafka_runtime.java_problem()
+    if problem:
+        return problem
     if kafka_libs() is None:
-        return f"no Kafka jars under {CACHE} (scripts/kafka-local fetch gets them)"
+        return f"no Kafka jars under {CACHE} (`fastprod kafka fetch` gets them)"
     return None
+
+
+def c_compiler() -> str | None:
+    """The C compiler that builds the C loop: gcc, else cc."""
+    return shutil.which("gcc") or shutil.which("cc")
 
 
 def native_missing() -> str | None:
     """Why the native C loop cannot run here, or None."""
     if not sys.platform.startswith("linux"):
         return "finds the loaded librdkafka through /proc (Linux only)"
-    if not NATIVE_SOURCE.exists():
-        return "needs a source checkout (bench/native/producer.c)"
-    if shutil.which("gcc") is None:
-        return "no gcc on PATH"
+    if c_compiler() is None:
+        return "no C compiler (gcc or cc) on PATH to build the C loop"
     return None
 
 
 @contextlib.contextmanager
-def broker(bootstrap: str | None, local: bool) -> Iterator[str]:
-    """Yields a bootstrap address; with local=True starts scripts/kafka-local and stops it after."""
+def broker(bootstrap: str | None, local: bool, port: int = LOCAL_PORT) -> Iterator[str]:
+    """Yields a bootstrap address; with local=True starts a local broker (client port `port`,
+    its controller on the next) and stops it after."""
     if not local:
         if not bootstrap:
             raise SystemExit("give --bootstrap, FASTPROD_BOOTSTRAP or --local")
         yield bootstrap
         return
-    if not KAFKA_LOCAL.exists():
-        raise SystemExit("--local needs a source checkout of fastprod (scripts/kafka-local); "
-                         "give --bootstrap instead")
     state = CACHE / "kafka-local" / "bench"
-    kafka_local = [sys.executable, str(KAFKA_LOCAL)]
-    started = subprocess.run([*kafka_local, "start", "--dir", str(state), "--port", str(LOCAL_PORT)],
+    # A subprocess: the launcher prints the bootstrap address on stdout, which is the report's.
+    kafka_local = [sys.executable, "-m", "fastprod.kafka_local"]
+    started = subprocess.run([*kafka_local, "start", "--dir", str(state), "--port", str(port)],
                              stdout=subprocess.PIPE, text=True)
     if started.returncode != 0:
         raise SystemExit(f"the local broker did not start (exit {started.returncode})")

@@ -10,6 +10,7 @@ acknowledged for it to count. While a run goes, the topic's end offsets show the
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ import fastprod
 from fastprod.bench import environment, report
 from fastprod.bench.scenarios import LABELS, MAIN_SCENARIOS, SCENARIOS, Scenario, missing
 from fastprod.bench.workloads import compressible_values
+from fastprod.kafka_local.runtime import java
 
 PACKAGE_PARENT = Path(fastprod.__file__).resolve().parents[1]
 PROGRESS_EVERY_S = 0.25
@@ -35,7 +37,10 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--bootstrap", default=os.environ.get("FASTPROD_BOOTSTRAP"),
                     help="host:port of the cluster to measure (default: $FASTPROD_BOOTSTRAP)")
     ap.add_argument("--local", action="store_true",
-                    help="start the project's local Kafka broker for the run, stop it after")
+                    help="start a local Kafka broker (fastprod kafka) for the run, stop it after")
+    ap.add_argument("--local-port", type=positive_int, default=environment.LOCAL_PORT,
+                    metavar="PORT", help="with --local: its client port; it also takes PORT+1 "
+                                         f"(default: {environment.LOCAL_PORT})")
     ap.add_argument("--scenario", action="append", choices=sorted(SCENARIOS),
                     help=f"repeatable (default: {', '.join(MAIN_SCENARIOS)})")
     ap.add_argument("--clients", help="comma-separated subset, e.g. fastprod,confluent "
@@ -118,22 +123,19 @@ class Session:
 
 def _command(client: str, s: Scenario, session: Session, topic: str, records: int) -> list[str]:
     if client == "native":
-        cmd = [str(_native_binary()), _loaded_librdkafka(), session.bootstrap, topic, str(records),
-               str(s.value_bytes), "1" if s.keyed else "0"]
-        if s.compression:
-            cmd += [s.compression, str(_payload_file(session, s))]
-        return cmd
+        payloads = str(_payload_file(session, s)) if s.compression else "-"
+        properties = environment.confluent_config(session.bootstrap, s.compression)
+        return [str(_c_loop_binary()), _loaded_librdkafka(), topic, str(records),
+                str(s.value_bytes), "1" if s.keyed else "0", payloads,
+                *(f"{name}={value}" for name, value in properties.items())]
     if client == "java":
-        props = [f"bootstrap.servers={session.bootstrap}", "acks=all", "linger.ms=5",
-                 "enable.idempotence=true"]
-        if s.compression:
-            props.append(f"compression.type={s.compression}")
+        properties = environment.java_config(session.bootstrap, s.compression)
         payload = (["--payload-file", str(_payload_file(session, s))] if s.compression
                    else ["--record-size", str(s.value_bytes)])
-        return ["java", "-cp", f"{environment.kafka_libs()}/*",
+        return [java(), "-cp", f"{environment.kafka_libs()}/*",
                 "org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
                 "--num-records", str(records), "--throughput", "-1", *payload,
-                "--producer-props", *props]
+                "--producer-props", *(f"{name}={value}" for name, value in properties.items())]
     cmd = [sys.executable, "-m", "fastprod.bench.clients", client, "--bootstrap",
            session.bootstrap, "--topic", topic, "--records", str(records),
            "--size", str(s.value_bytes)]
@@ -146,12 +148,20 @@ def _command(client: str, s: Scenario, session: Session, topic: str, records: in
     return cmd
 
 
-def _native_binary() -> Path:
-    out = environment.CACHE / "bench" / "native-producer"
+def _c_loop_binary() -> Path:
+    """The C loop compiled from the shipped source, cached under the source's hash (installs of
+    different fastprod versions share the cache)."""
+    source = environment.C_LOOP_SOURCE.read_bytes()
+    out = environment.CACHE / "bench" / f"c-loop-{hashlib.sha256(source).hexdigest()[:16]}"
+    if out.exists():
+        return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    if not out.exists() or out.stat().st_mtime < environment.NATIVE_SOURCE.stat().st_mtime:
-        subprocess.run(["gcc", "-O2", "-std=gnu11", "-I", str(environment.RDK_INCLUDES), "-o",
-                        str(out), str(environment.NATIVE_SOURCE), "-ldl", "-lpthread"], check=True)
+    compiler = environment.c_compiler() or "cc"
+    # Built beside its final name, then renamed: two benchmarks never run a half-written binary.
+    partial = out.with_name(f"{out.name}.{os.getpid()}")
+    subprocess.run([compiler, "-O2", "-std=gnu11", "-o", str(partial),
+                    str(environment.C_LOOP_SOURCE), "-ldl"], check=True)
+    partial.replace(out)
     return out
 
 
@@ -266,7 +276,7 @@ def bench(args: argparse.Namespace) -> int:
 
         plot.check_available()
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    with environment.broker(args.bootstrap, args.local) as bootstrap:
+    with environment.broker(args.bootstrap, args.local, args.local_port) as bootstrap:
         session = Session(bootstrap, args.partitions, progress)
         result = report.new(args.records, args.runs, args.partitions, bootstrap)
         print(report.header(result))

@@ -1,18 +1,21 @@
 """`fastprod bench` end to end on the real broker, tiny: every chosen client runs in its own
 process and is measured, a client that is not installed is reported as skipped with the reason,
-the JSON follows its schema, the chart is a PNG and no run's topic is left behind."""
+the JSON follows its schema, the chart is a PNG and no run's topic is left behind. The C loop
+takes its whole producer configuration from its command line."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import time
 
 import pytest
 from confluent_kafka.admin import AdminClient
 
 from fastprod import cli
-from fastprod.bench import report, scenarios
+from fastprod.bench import environment, report, run, scenarios
+from tests.kafka_helpers import create_topic, unique_topic
 
 
 @pytest.fixture
@@ -69,3 +72,25 @@ def test_tiny_run_writes_table_json_and_png(bootstrap, tmp_path, capsys, no_aiok
         time.sleep(0.5)
     png = out_png.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+
+
+def test_c_loop_is_configured_only_by_its_arguments(bootstrap):
+    """Built from the shipped source as `fastprod bench` builds it; it refuses a property
+    librdkafka rejects, naming it, and delivers with the properties the bench gives it."""
+    if environment.native_missing():
+        pytest.skip(environment.native_missing())
+    loop, librdkafka = str(run._c_loop_binary()), run._loaded_librdkafka()
+    topic = create_topic(bootstrap, unique_topic("c-loop"), 2)
+    properties = [f"{k}={v}" for k, v in environment.confluent_config(bootstrap).items()]
+
+    def c_loop(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([loop, librdkafka, topic, "500", "100", "1", "-", *args],
+                              capture_output=True, text=True, timeout=120)
+
+    rejected = c_loop(*properties, "linger.ms=soon")
+    assert rejected.returncode == 2 and "linger.ms" in rejected.stderr, rejected.stderr
+    assert c_loop().returncode == 2  # no properties: nothing defaults to a broker
+    done = c_loop(*properties)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["delivered"] == 500 and result["failed"] == 0 and result["seconds"] > 0

@@ -1,4 +1,5 @@
-"""`fastprod produce`: lines to a topic, consumed back; argument and input errors; exit codes."""
+"""`fastprod produce`: lines to a topic, consumed back; argument and input errors; exit codes.
+`fastprod kafka`: a local broker started, watched and stopped."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 
 import pytest
 
+from tests.integration.conftest import free_port_block
 from tests.kafka_helpers import consume, create_topic, unique_topic
 
 
@@ -70,3 +72,24 @@ def test_failed_records_exit_1(bootstrap):
                     stdin=b"a\nb\n")
     assert done.returncode == 1, done.stderr
     assert b"sent 2  delivered 0  failed 2" in done.stdout
+
+
+def test_kafka_start_status_stop(tmp_path):
+    state, port = tmp_path / "kafka", free_port_block()
+    started = fastprod("kafka", "start", "--dir", str(state), "--port", str(port))
+    try:
+        assert started.returncode == 0, started.stderr
+        assert started.stdout.decode() == f"127.0.0.1:{port}\n"
+        assert b"1 node(s) ready" in started.stderr
+        pid = json.loads((state / "cluster.json").read_text())["nodes"][0]["pid"]
+        status = fastprod("kafka", "status", "--dir", str(state))
+        assert status.returncode == 0, status.stderr
+        assert status.stdout.decode() == f"node 1 pid {pid} 127.0.0.1:{port} up\n"
+        topic = create_topic(started.stdout.decode().strip(), unique_topic("cli-kafka"), 1)
+        assert fastprod("produce", topic, "--bootstrap", f"127.0.0.1:{port}",
+                        stdin=b"a\nb\n").returncode == 0
+    finally:
+        stopped = fastprod("kafka", "stop", "--dir", str(state))
+    assert stopped.returncode == 0 and b"stopped 1 node(s)" in stopped.stderr, stopped.stderr
+    status = fastprod("kafka", "status", "--dir", str(state))
+    assert status.returncode == 1 and status.stdout == b"no cluster\n"

@@ -1,10 +1,13 @@
 """The wheel users install: `make wheel` (its `dist` step here) builds it and the sdist; it holds
-the compiled module, the stubs and py.typed but no sources and no librdkafka of its own;
-installed into a fresh venv with no Cython and no compiler on PATH, it passes the unit suite run
-from outside the source tree, so the installed package is what the tests import."""
+the compiled module, the stubs and py.typed but no sources of the compiled module and no
+librdkafka of its own; installed into a fresh venv with no Cython and no compiler on PATH, it
+passes the unit suite run from outside the source tree, so the installed package is what the
+tests import. Installed with the machine's Java, Maven and gcc on PATH, its `fastprod kafka` and
+`fastprod bench --local` (with the C loop it ships) run from outside any checkout."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -37,8 +40,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_wheel_holds_the_module_and_stubs_but_no_sources_or_librdkafka(built):
     names = zipfile.ZipFile(built["wheel"]).namelist()
     assert any(n.startswith("fastprod/_core.") and n.endswith(".so") for n in names)
-    assert {"fastprod/py.typed", "fastprod/_core.pyi", "fastprod/bench/run.py"} <= set(names)
-    assert [n for n in names if n.endswith((".c", ".h", ".pyx", ".pxi", ".pxd"))] == []
+    assert {"fastprod/py.typed", "fastprod/_core.pyi", "fastprod/bench/run.py",
+            "fastprod/kafka_local/pom.xml"} <= set(names)
+    # The one C file is the benchmark's loop, compiled where `fastprod bench` runs.
+    assert [n for n in names if n.endswith((".c", ".h", ".pyx", ".pxi", ".pxd"))] == [
+        "fastprod/bench/c_loop.c"]
     assert [n for n in names if "librdkafka" in n or n.endswith(".libs/")] == []
     assert "manylinux" in built["wheel"].name
     assert "is consistent with the following platform tag" in " ".join(built["show"].split())
@@ -48,8 +54,9 @@ def test_sdist_holds_what_builds_the_module(built):
     import tarfile
 
     names = {n.split("/", 1)[1] for n in tarfile.open(built["sdist"]).getnames() if "/" in n}
-    assert {"src_ext/_core.pyx", "src_ext/engine.c", "src_ext/includes/rdk.h", "setup.py",
-            "fastprod/_core.pyi", "CHANGELOG.md"} <= names
+    assert {"src_ext/_core.pyx", "src_ext/engine/engine.c", "src_ext/engine/rdk.h", "setup.py",
+            "fastprod/_core.pyi", "CHANGELOG.md", "fastprod/bench/c_loop.c",
+            "fastprod/kafka_local/pom.xml"} <= names
     assert "src_ext/_core.c" not in names
 
 
@@ -97,6 +104,60 @@ def test_installed_wheel_passes_the_unit_suite_without_cython_or_compiler(built,
               "no:cacheprovider", cwd=work)
     print(out.strip().splitlines()[-1])
     assert " passed" in out.splitlines()[-1] and "failed" not in out.splitlines()[-1]
+
+
+def test_installed_wheel_runs_a_local_broker_and_the_bench_outside_the_checkout(built, tmp_path):
+    """From /tmp-like ground with no checkout in sight: `fastprod kafka start|status|stop` and
+    `fastprod bench --local` with the C loop, fastprod and confluent-kafka. Kafka jars come from
+    this machine's cache (the shipped pom.xml fetches them when the cache has none)."""
+    from fastprod.kafka_local import runtime
+    from tests.integration.conftest import free_port_block
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    if runtime.libs_dir().joinpath(".complete").exists():
+        (cache / runtime.libs_dir().parent.name).symlink_to(runtime.libs_dir().parent)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env.update(PATH=f"{env_dir / 'bin'}{os.pathsep}{env['PATH']}", FASTPROD_CACHE=str(cache),
+               PIP_DISABLE_PIP_VERSION_CHECK="1")
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+
+    def fastprod(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(env_dir / "bin" / "fastprod"), *args], cwd=work, env=env,
+                              capture_output=True, text=True, timeout=900)
+
+    installed = subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q",
+                                str(built["wheel"])], env=env, capture_output=True, text=True,
+                               timeout=900)
+    assert installed.returncode == 0, installed.stderr[-3000:]
+
+    state, port = tmp_path / "kafka", free_port_block()
+    started = fastprod("kafka", "start", "--dir", str(state), "--port", str(port))
+    try:
+        assert started.returncode == 0, started.stderr
+        assert started.stdout == f"127.0.0.1:{port}\n"
+        status = fastprod("kafka", "status", "--dir", str(state))
+        assert status.returncode == 0 and status.stdout.endswith(f"127.0.0.1:{port} up\n")
+    finally:
+        stopped = fastprod("kafka", "stop", "--dir", str(state))
+    assert stopped.returncode == 0, stopped.stderr
+    assert fastprod("kafka", "status", "--dir", str(state)).stdout == "no cluster\n"
+
+    out = tmp_path / "bench.json"
+    bench = fastprod("bench", "--local", "--local-port", str(free_port_block()), "--records",
+                     "20000", "--runs", "1", "--scenario", "keyless", "--scenario",
+                     "keyed-futures", "--clients", "native,fastprod,fastprod-drop,confluent",
+                     "--json", str(out))
+    assert bench.returncode == 0, bench.stdout[-3000:] + bench.stderr[-3000:]
+    print(bench.stdout)
+    scenarios = json.loads(out.read_text())["scenarios"]
+    assert {client: e["status"] for name in ("keyless", "keyed-futures")
+            for client, e in scenarios[name]["clients"].items()} == {
+        "native": "ok", "fastprod": "ok", "fastprod-drop": "ok", "confluent": "ok"}
+    assert not (cache / "kafka-local" / "bench" / "cluster.json").exists()  # stopped after
 
 
 def test_cibuildwheel_builds_every_supported_platform():
