@@ -92,7 +92,8 @@ cdef class DeliveryFuture:
     cdef object _cb_fn
     cdef list _more_callbacks
 
-    cdef inline void _complete(self, fp_completion *c)
+    cdef inline void *_open(self, ProducerCore producer, str topic) noexcept
+    cdef inline _resolve(self, fp_completion *c)
     cdef _wait(self, timeout)
     cdef object _metadata(self)
     cdef object _exception(self)
@@ -117,7 +118,7 @@ cdef class BatchResult:
     cdef int _open(self, ProducerCore producer, str topic, Py_ssize_t n) except -1
     cdef inline void *_next_opaque(self)
     cdef _seal(self)
-    cdef inline _complete(self, void *opaque, int err, int status)
+    cdef inline _resolve(self, fp_completion *c)
     cdef inline _release_if_resolved(self)
     cdef bint _resolved(self)
 

@@ -22,6 +22,15 @@ cdef inline BatchResult _batch_of(void *opaque):
     return <BatchResult>_batch_entry(opaque)[0]
 
 
+cdef inline void _hold_result(void *opaque) noexcept:
+    """The reference a record in the ring holds to its DeliveryFuture, dropped by its _resolve.
+    Taken as the record is written, before any Python code runs (the finalizers of send()'s
+    locals may let the dispatcher resolve the record before send() returns). A BatchResult
+    holds itself from _open until its last record resolved."""
+    if not _is_batch_opaque(opaque):
+        Py_INCREF(<object>opaque)
+
+
 @cython.final
 cdef class BatchResult:
     """The outcome of one :meth:`fastprod.Producer.send_batch`: counts, a wait, and which records
@@ -53,11 +62,12 @@ cdef class BatchResult:
         self._sealed = True
         self._release_if_resolved()
 
-    cdef inline _complete(self, void *opaque, int err, int status):
-        cdef Py_ssize_t index = _batch_entry(opaque) - self._entries
-        if err:
+    cdef inline _resolve(self, fp_completion *c):
+        """Dispatcher thread: one record's outcome; the last one drops the self-reference."""
+        cdef Py_ssize_t index = _batch_entry(c.opaque) - self._entries
+        if c.err:
             self._failed += 1
-            self._failure_codes.append((index, err, status))
+            self._failure_codes.append((index, c.err, c.status))
         else:
             self._delivered += 1
         self._release_if_resolved()

@@ -63,12 +63,8 @@ cdef class _Dispatcher:
             else:
                 self.delivered += 1
             if _is_batch_opaque(c.opaque):
-                _batch_of(c.opaque)._complete(c.opaque, c.err, c.status)
-                continue
-            future = <DeliveryFuture>c.opaque
-            Py_DECREF(future)  # the record's reference; `future` holds its own
-            future._complete(c)
-            if future._cb_fn is not None or future._more_callbacks is not None:
-                future._run_callbacks()
-            future._producer = None  # resolved: it no longer keeps the producer alive
+                _batch_of(c.opaque)._resolve(c)
+            else:
+                future = <DeliveryFuture>c.opaque  # a reference of ours: _resolve drops the record's
+                future._resolve(c)
         return 0

@@ -33,7 +33,17 @@ cdef class DeliveryFuture:
         state = "pending" if not self._done else ("failed" if self._err else "succeeded")
         return f"<DeliveryFuture {self._topic} {state}>"
 
-    cdef inline void _complete(self, fp_completion *c):
+    cdef inline void *_open(self, ProducerCore producer, str topic) noexcept:
+        """The opaque of the record this future stands for. The record's own reference to it is
+        taken as the record is written (_hold_result) and dropped by _resolve."""
+        self._producer = producer
+        self._topic = topic
+        return <void *>self
+
+    cdef inline _resolve(self, fp_completion *c):
+        """Dispatcher thread: the record's outcome. Drops the record's reference (the caller
+        holds one), runs the callbacks, and lets go of the producer."""
+        Py_DECREF(self)
         # librdkafka says -1001 (OFFSET_INVALID) where Java's RecordMetadata says -1 (acks=0)
         self._offset = c.offset if c.offset >= 0 else -1
         self._timestamp_ms = c.timestamp_ms
@@ -42,6 +52,9 @@ cdef class DeliveryFuture:
         self._err = c.err
         self._status = <unsigned char>c.status
         self._done = 1
+        if self._cb_fn is not None or self._more_callbacks is not None:
+            self._run_callbacks()
+        self._producer = None  # resolved: it no longer keeps the producer alive
 
     cdef _wait(self, timeout):
         """Blocks (GIL released, Ctrl-C honoured) until resolved; KafkaTimeoutError past timeout."""

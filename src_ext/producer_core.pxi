@@ -191,11 +191,8 @@ cdef class ProducerCore:
                     raise TypeError(f"record.topic must be str, not {type(topic).__name__}")
             t = _topic(self, <str>topic)
             future = DeliveryFuture.__new__(DeliveryFuture)
-            future._producer = self
-            future._topic = topic
-            # _write_record takes the record's reference to the future as it writes it.
-            _queue_record(self, topic, t, value, key, partition, timestamp_ms, headers, <void *>future,
-                        sizes)
+            _queue_record(self, topic, t, value, key, partition, timestamp_ms, headers,
+                          future._open(self, topic), sizes)
             future._key_size = <int32_t>sizes[0]
             future._value_size = <int32_t>sizes[1]
             self._sent += 1
@@ -255,11 +252,11 @@ cdef class ProducerCore:
                 if self._dispatch.finished:  # nothing can resolve it any more
                     raise _errors.ProducerClosedError(
                         f"the producer was closed before the {what} resolved")
-                if deadline >= 0 and fp_now_ms() >= deadline:
+                if _past(deadline):
                     raise _errors.KafkaTimeoutError(f"{what} not acknowledged within {timeout} s")
                 with nogil:
                     fp_engine_wait_generation(engine, generation, _slice_ms(deadline))
-                PyErr_CheckSignals()
+                _after_slice(self, False)
         finally:
             self._leave()
 
@@ -295,12 +292,11 @@ cdef class ProducerCore:
                     left = fp_engine_wait_idle(engine, _slice_ms(deadline))
                 if left == 0:
                     break
-                PyErr_CheckSignals()
-                self._check_usable()
+                _after_slice(self, True)
                 if self._dispatch.finished:  # it died: nothing resolves the rest
                     raise _errors.FastProdError(
                         f"the dispatcher thread ended with {left} records unresolved")
-                if deadline >= 0 and fp_now_ms() >= deadline:
+                if _past(deadline):
                     raise _errors.KafkaTimeoutError(
                         f"flush() timed out after {timeout} s with {left} records unacknowledged")
         finally:

@@ -65,13 +65,12 @@ cdef const fp_partitions *_await_table(ProducerCore p, str topic, fp_topic *t,
     cdef bint ask
     p._check_usable()  # before the engine's locks: Python code may have closed or forked
     while table == NULL or partition >= table.count:
-        if fp_now_ms() >= deadline:
+        if _past(deadline):
             break
         ask = table != NULL
         with nogil:
             table = fp_engine_wait_table(engine, t, ask, _slice_ms(deadline))
-        PyErr_CheckSignals()
-        p._check_usable()
+        _after_slice(p, True)
     else:
         return table
     if table == NULL:

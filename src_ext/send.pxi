@@ -14,7 +14,7 @@
 #       bytearray subclasses (the release comes after the ring write);
 #     - finalizers and weakref callbacks of _queue_record's locals (what a serializer returned, the
 #       header list), released after the record is in the ring: its future's reference is taken
-#       as the record is written (_hold_opaque), since the dispatcher may resolve it before
+#       as the record is written (_hold_result), since the dispatcher may resolve it before
 #       send() returns;
 #     - the Python partitioner; the topic-limit warning (logging handlers);
 #     - waits without the GIL: for the topic's metadata (_await_table), for buffer.memory or ring
@@ -62,18 +62,9 @@
 #      dispatcher when its loop ends (no tp_clear: __dealloc__ needs _dispatch).
 
 
-cdef inline void _hold_opaque(void *opaque) noexcept:
-    """The reference a record in the ring holds to its future, dropped by the dispatcher. Taken
-    as the record is written, before any Python code runs (the finalizers of send()'s locals
-    may let the dispatcher resolve the record before send() returns). A BatchResult holds
-    itself instead."""
-    if not _is_batch_opaque(opaque):
-        Py_INCREF(<object>opaque)
-
-
-cdef int _queue_record(ProducerCore p, str topic, fp_topic *t, object value, object key, object partition,
-                object timestamp_ms, object headers, void *opaque,
-                Py_ssize_t *sizes) except -1:
+cdef int _queue_record(ProducerCore p, str topic, fp_topic *t, object value, object key,
+                       object partition, object timestamp_ms, object headers, void *opaque,
+                       Py_ssize_t *sizes) except -1:
     """Serializes one record and queues it with opaque (see _queue_serialized); sizes gets the
     serialized key and value sizes (-1: null). Nothing is queued when it raises."""
     cdef Py_buffer kview, vview
@@ -96,8 +87,8 @@ cdef int _queue_record(ProducerCore p, str topic, fp_topic *t, object value, obj
             headers = header_list or None
         kheld = _view(key, &kview, &kdata, &klen, "key", topic)
         vheld = _view(value, &vview, &vdata, &vlen, "value", topic)
-        _queue_serialized(p, topic, t, kdata, klen, vdata, vlen, partition, timestamp_ms,
-                          headers, opaque)
+        _queue_serialized(p, topic, t, kdata, klen, vdata, vlen, partition, timestamp_ms, headers,
+                          opaque)
         sizes[0] = klen
         sizes[1] = vlen
         return 0
@@ -110,9 +101,9 @@ cdef int _queue_record(ProducerCore p, str topic, fp_topic *t, object value, obj
         p._value_encoding.give_back(value_encoded)
 
 
-cdef int _queue_serialized(ProducerCore p, str topic, fp_topic *t, const char *kdata, Py_ssize_t klen,
-                      const char *vdata, Py_ssize_t vlen, object partition,
-                      object timestamp_ms, object headers, void *opaque) except -1:
+cdef int _queue_serialized(ProducerCore p, str topic, fp_topic *t, const char *kdata,
+                           Py_ssize_t klen, const char *vdata, Py_ssize_t vlen, object partition,
+                           object timestamp_ms, object headers, void *opaque) except -1:
     """Validates, partitions and writes one serialized record (lengths -1: null) into the
     ring with opaque. Nothing is queued when it raises."""
     cdef int32_t part
@@ -158,10 +149,10 @@ cdef int _queue_serialized(ProducerCore p, str topic, fp_topic *t, const char *k
             rdk.rd_kafka_headers_destroy(hdrs)
 
 
-cdef int _write_record(ProducerCore p, size_t charge, str topic, rd_kafka_topic_t *rkt, int32_t partition,
-                  int64_t timestamp_ms, const char *key, Py_ssize_t key_len,
-                  const char *value, Py_ssize_t value_len, rd_kafka_headers_t *headers,
-                  void *opaque) except -1:
+cdef int _write_record(ProducerCore p, size_t charge, str topic, rd_kafka_topic_t *rkt,
+                       int32_t partition, int64_t timestamp_ms, const char *key,
+                       Py_ssize_t key_len, const char *value, Py_ssize_t value_len,
+                       rd_kafka_headers_t *headers, void *opaque) except -1:
     """Charges the record against buffer.memory and writes it into the ring. While either is
     full it waits without the GIL, max.block.ms in all, then raises; nothing stays charged
     when it raises."""
@@ -172,16 +163,17 @@ cdef int _write_record(ProducerCore p, size_t charge, str topic, rd_kafka_topic_
     reserved = fp_engine_try_reserve(engine, charge)
     if reserved and fp_engine_write(engine, rkt, partition, timestamp_ms, key, key_len, value,
                                     value_len, headers, opaque) == 1:
-        _hold_opaque(opaque)
+        _hold_result(opaque)
         return 0  # the common case, without the waiting loop's exception bookkeeping
     return _write_record_waiting(p, reserved, charge, topic, rkt, partition, timestamp_ms, key,
                                  key_len, value, value_len, headers, opaque)
 
 
-cdef int _write_record_waiting(ProducerCore p, bint reserved, size_t charge, str topic, rd_kafka_topic_t *rkt,
-                          int32_t partition, int64_t timestamp_ms, const char *key,
-                          Py_ssize_t key_len, const char *value, Py_ssize_t value_len,
-                          rd_kafka_headers_t *headers, void *opaque) except -1:
+cdef int _write_record_waiting(ProducerCore p, bint reserved, size_t charge, str topic,
+                               rd_kafka_topic_t *rkt, int32_t partition, int64_t timestamp_ms,
+                               const char *key, Py_ssize_t key_len, const char *value,
+                               Py_ssize_t value_len, rd_kafka_headers_t *headers,
+                               void *opaque) except -1:
     """_write_record when the buffer or the ring is full (or the write ran out of memory)."""
     cdef fp_engine *engine = p._engine
     cdef int written
@@ -192,7 +184,7 @@ cdef int _write_record_waiting(ProducerCore p, bint reserved, size_t charge, str
                 written = fp_engine_write(engine, rkt, partition, timestamp_ms, key, key_len,
                                           value, value_len, headers, opaque)
                 if written == 1:
-                    _hold_opaque(opaque)
+                    _hold_result(opaque)
                     return 0
                 if written < 0:
                     raise MemoryError()
@@ -202,7 +194,7 @@ cdef int _write_record_waiting(ProducerCore p, bint reserved, size_t charge, str
                     f"{full} ({p._buffer_memory} bytes) is full and max.block.ms is 0")
             if deadline < 0:
                 deadline = fp_now_ms() + p._max_block_ms
-            elif fp_now_ms() >= deadline:
+            elif _past(deadline):
                 raise _errors.KafkaTimeoutError(
                     f"{full} ({p._buffer_memory} bytes) stayed full for max.block.ms "
                     f"({p._max_block_ms} ms)")
@@ -211,8 +203,7 @@ cdef int _write_record_waiting(ProducerCore p, bint reserved, size_t charge, str
                     fp_engine_wait_ring(engine, _slice_ms(deadline))
                 else:
                     reserved = fp_engine_wait_reserve(engine, charge, _slice_ms(deadline))
-            PyErr_CheckSignals()
-            p._check_usable()
+            _after_slice(p, True)
     except BaseException:
         if reserved:
             fp_engine_unreserve(engine, charge)

@@ -71,16 +71,16 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
                     karrow.get(i, &kdata, &klen)
                 else:
                     kdata, klen = NULL, -1
-                _queue_serialized(p, topic, t, kdata, klen, vdata, vlen, part_obj,
-                               ts_obj, headers_obj, result._next_opaque())
+                _queue_serialized(p, topic, t, kdata, klen, vdata, vlen, part_obj, ts_obj,
+                                  headers_obj, result._next_opaque())
             elif varrow is not None:  # Arrow values, keys from a sequence (key serializer)
                 varrow.get(i, &vdata, &vlen)
                 key_obj = p._key_encoding.encode(topic, _batch_item(kseq, i, "keys"), None)
                 kheld = 0
                 try:
                     kheld = _view(key_obj, &kview, &kdata, &klen, "key", topic)
-                    _queue_serialized(p, topic, t, kdata, klen, vdata, vlen, part_obj,
-                                   ts_obj, headers_obj, result._next_opaque())
+                    _queue_serialized(p, topic, t, kdata, klen, vdata, vlen, part_obj, ts_obj,
+                                      headers_obj, result._next_opaque())
                 finally:
                     if kheld:
                         PyBuffer_Release(&kview)
@@ -94,7 +94,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
                 else:
                     key_obj = None if kseq is None else _batch_item(kseq, i, "keys")
                 _queue_record(p, topic, t, value_obj, key_obj, part_obj, ts_obj, headers_obj,
-                         result._next_opaque(), sizes)
+                              result._next_opaque(), sizes)
             result._sent += 1
             p._sent += 1
     except BaseException as exc:
@@ -125,8 +125,8 @@ cdef object _send_records(ProducerCore p, object records):
             if type(topic) is not str:
                 raise TypeError(f"record.topic must be str, not {type(topic).__name__}")
             t = _topic(p, <str>topic)
-            _queue_record(p, topic, t, record.value, record.key, record.partition, record.timestamp_ms,
-                     record.headers, result._next_opaque(), sizes)
+            _queue_record(p, topic, t, record.value, record.key, record.partition,
+                          record.timestamp_ms, record.headers, result._next_opaque(), sizes)
             result._sent += 1
             p._sent += 1
     except BaseException as exc:

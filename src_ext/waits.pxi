@@ -1,4 +1,9 @@
-# Waits without the GIL: cut into slices so that Ctrl-C and close() are seen between them.
+# Waits without the GIL: every wait (send() for metadata or buffer space, flush(), get(), close())
+# is a loop of slices of at most WAIT_SLICE_MS, so that Ctrl-C and close() are seen between them:
+#     while <not done>:
+#         if _past(deadline): raise <timeout>
+#         with nogil: <engine wait>(..., _slice_ms(deadline))
+#         _after_slice(p, <needs an open producer>)
 # Included into _core.pyx.
 
 
@@ -24,3 +29,18 @@ cdef inline int _slice_ms(int64_t deadline) noexcept nogil:
         return WAIT_SLICE_MS
     left = deadline - fp_now_ms()
     return <int>(1 if left < 1 else (WAIT_SLICE_MS if left > WAIT_SLICE_MS else left))
+
+
+cdef inline bint _past(int64_t deadline) noexcept nogil:
+    """Whether a wait's deadline (-1: none) has passed."""
+    return deadline >= 0 and fp_now_ms() >= deadline
+
+
+cdef int _after_slice(ProducerCore p, bint needs_open) except -1:
+    """Between two slices of a wait: signal handlers run (Ctrl-C raises here), and a wait that
+    needs an open producer re-checks it (a handler or another thread may have closed or forked
+    it). Waits for results do not: a closed producer still resolves what it had."""
+    PyErr_CheckSignals()
+    if needs_open:
+        p._check_usable()
+    return 0
