@@ -7,119 +7,18 @@ generated from librdkafka's error table), so ``except fastprod.errors.MsgTimedOu
 
 from __future__ import annotations
 
-import enum
-from typing import ClassVar
+from fastprod import _error_base, _error_codes
+from fastprod._error_base import (ConfigError, FastProdError, InvalidTopicError, KafkaError,
+                                  KafkaTimeoutError, PersistenceStatus, ProducerClosedError,
+                                  ProducerForkedError, QueueFullError, SerializationError)
+from fastprod._error_codes import *  # noqa: F401,F403
 
+__all__ = ["ConfigError", "FastProdError", "InvalidTopicError", "KafkaError", "KafkaTimeoutError",
+           "PersistenceStatus", "ProducerClosedError", "ProducerForkedError", "QueueFullError",
+           "SerializationError", *_error_codes.__all__]
 
-class FastProdError(Exception):
-    """Root of every exception fastprod raises on purpose."""
-
-
-class ConfigError(FastProdError, ValueError):
-    """A configuration key is unknown, or its value invalid or in conflict with another."""
-
-
-class SerializationError(FastProdError, TypeError):
-    """A key, value or header could not be turned into bytes."""
-
-
-class InvalidTopicError(FastProdError, ValueError):
-    """The topic name is empty, longer than 249 characters or has characters Kafka forbids."""
-
-
-class KafkaTimeoutError(FastProdError, TimeoutError):
-    """A wait ran out: buffer full past max.block.ms, or a flush/get timeout."""
-
-
-class QueueFullError(FastProdError, BufferError):
-    """buffer.memory is full and max.block.ms is 0, so send() does not wait."""
-
-
-class ProducerClosedError(FastProdError, RuntimeError):
-    """The producer was closed."""
-
-
-class ProducerForkedError(FastProdError, RuntimeError):
-    """The producer was created in a parent process; a forked child must create its own."""
-
-
-class PersistenceStatus(enum.IntEnum):
-    """Whether a record that failed may be in the topic anyway (librdkafka's message status).
-
-    ``NOT_PERSISTED``: it never reached a broker, or a broker refused it; sending it again cannot
-    make a duplicate. ``POSSIBLY_PERSISTED``: it was sent but no answer came (e.g. the broker went
-    away, or delivery.timeout.ms ran out while it was in flight): the broker may have written it,
-    and a consumer may read it; sending it again may duplicate it (at-least-once, as Java's
-    producer). ``PERSISTED``: written, though an error was reported.
-    """
-
-    NOT_PERSISTED = 0
-    POSSIBLY_PERSISTED = 1
-    PERSISTED = 2
-
-
-_PERSISTENCE_NOTES = {
-    PersistenceStatus.NOT_PERSISTED: "not persisted: the record is not in the log",
-    PersistenceStatus.POSSIBLY_PERSISTED:
-        "possibly persisted: the record was sent and may be in the log; sending it again may "
-        "duplicate it",
-    PersistenceStatus.PERSISTED: "persisted: the record is in the log",
-}
-
-
-class KafkaError(FastProdError):
-    """A record could not be delivered, or librdkafka/the broker reported an error.
-
-    Attributes mirror librdkafka's error: ``code`` (negative codes are client-side, positive ones
-    Kafka protocol errors), ``name`` (e.g. ``"_MSG_TIMED_OUT"``), ``retriable``, ``fatal`` and
-    ``txn_requires_abort``. A record's delivery failure (from a future, a callback or
-    ``BatchResult.failures``) also has ``persistence``, a :class:`PersistenceStatus` saying whether
-    the record may be in the topic anyway; it is None for errors not about one sent record.
-    """
-
-    code: ClassVar[int] = -1
-    name: ClassVar[str] = "UNKNOWN"
-    retriable: ClassVar[bool] = False
-    fatal: bool = False
-    txn_requires_abort: bool = False
-    persistence: PersistenceStatus | None = None
-
-    def __init__(self, message: str = "", *, code: int | None = None, fatal: bool = False,
-                 txn_requires_abort: bool = False,
-                 persistence: PersistenceStatus | int | None = None) -> None:
-        if persistence is not None:
-            persistence = PersistenceStatus(persistence)
-            message = f"{message or self.name} ({_PERSISTENCE_NOTES[persistence]})"
-        super().__init__(message or self.name)
-        if code is not None and code != type(self).code:
-            self.code = code  # type: ignore[misc]  # an error code without its own subclass
-        self.fatal = fatal
-        self.txn_requires_abort = txn_requires_abort
-        self.persistence = persistence
-
-    @property
-    def message(self) -> str:
-        """The human-readable text."""
-        return str(self.args[0]) if self.args else ""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(code={self.code}, name={self.name!r}, message={self.message!r})"
-
-    @classmethod
-    def from_code(cls, code: int, message: str = "",
-                  persistence: PersistenceStatus | int | None = None) -> KafkaError:
-        """The exception for a librdkafka error code, as the most specific subclass."""
-        return ERRORS_BY_CODE.get(code, KafkaError)(message, code=code, fatal=code == _FATAL_CODE,
-                                                    persistence=persistence)
-
-    @classmethod
-    def from_message(cls, message: str) -> KafkaError:
-        """This class's exception with a given text."""
-        return cls(message)
-
-
-_FATAL_CODE = -150
-
-# Generated subclasses; imported last because they subclass KafkaError.
-from fastprod._error_codes import *  # noqa: E402,F401,F403
-from fastprod._error_codes import ERRORS_BY_CODE  # noqa: E402
+# Every class is fastprod.errors.X, where users import it from (tracebacks, repr, pickle).
+for _cls in [*vars(_error_base).values(), *vars(_error_codes).values()]:
+    if isinstance(_cls, type) and _cls.__module__ in (_error_base.__name__, _error_codes.__name__):
+        _cls.__module__ = __name__
+del _cls

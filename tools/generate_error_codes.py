@@ -42,7 +42,7 @@ ALIASES = {
 }
 
 
-# The hand-written classes in fastprod/errors.py; a generated name never shadows one.
+# The hand-written classes in fastprod/_error_base.py; a generated name never shadows one.
 HAND_WRITTEN = {"FastProdError", "ConfigError", "SerializationError", "InvalidTopicError",
                 "KafkaTimeoutError", "QueueFullError", "ProducerClosedError", "ProducerForkedError",
                 "KafkaError"}
@@ -69,11 +69,10 @@ def render() -> str:
         "",
         "from __future__ import annotations",
         "",
-        "from fastprod.errors import KafkaError",
+        "from fastprod._error_base import KafkaError",
         "",
     ]
     taken: set[str] = set()
-    by_code: list[tuple[int, str]] = []
     names: dict[str, str] = {}
     for code, name, desc in descs:
         if name in ("_BEGIN", "_END") or not name:
@@ -81,7 +80,6 @@ def render() -> str:
         cls = class_name(name, taken)
         taken.add(cls)
         names[name] = cls
-        by_code.append((code, cls))
         doc = desc.replace("\\", "\\\\").replace('"', "'") or name
         lines += [
             "",
@@ -97,9 +95,7 @@ def render() -> str:
     lines.append("")
     for alias, target in ALIASES.items():
         lines.append(f"{alias} = {names[target]}")
-    lines += ["", "", "ERRORS_BY_CODE: dict[int, type[KafkaError]] = {"]
-    lines += [f"    {code}: {cls}," for code, cls in sorted(by_code)]
-    lines += ["}", ""]
+    lines += [""]
     exported = sorted(taken | set(ALIASES))
     lines += ["__all__ = ["] + [f"    {n!r}," for n in exported] + ["]", ""]
     return "\n".join(lines)
