@@ -88,9 +88,17 @@ cdef extern from "partition.h" nogil:
     int64_t fp_topic_timestamp_refused(fp_topic *t, int64_t timestamp_ms, int64_t now_ms)
 
 
-cdef extern from "engine.h" nogil:
+cdef extern from "record_size.h" nogil:
     enum:
         FP_RECORD_OVERHEAD
+        FP_RECORD_MAX_UNHEADED_OVERHEAD
+    size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_bytes)
+    size_t fp_headers_bytes(rd_kafka_headers_t *hdrs)
+    int64_t fp_record_batch_bytes(Py_ssize_t key_len, Py_ssize_t value_len,
+                                  rd_kafka_headers_t *hdrs)
+
+
+cdef extern from "engine.h" nogil:
     ctypedef struct fp_completion:
         void *opaque
         int64_t offset
@@ -108,11 +116,6 @@ cdef extern from "engine.h" nogil:
     ctypedef struct fp_engine:
         rd_kafka_t *rk
 
-    size_t fp_record_charge(size_t key_len, size_t value_len, size_t header_bytes)
-    size_t fp_headers_bytes(rd_kafka_headers_t *hdrs)
-    enum: FP_RECORD_MAX_UNHEADED_OVERHEAD
-    int64_t fp_record_batch_bytes(Py_ssize_t key_len, Py_ssize_t value_len,
-                                  rd_kafka_headers_t *hdrs)
 
     fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
                              int64_t metadata_refresh_ms, int nap_ms, char *errstr,
