@@ -95,7 +95,7 @@ class ProducerConfig:
     properties: list[tuple[str, str]]
     buffer_memory: int
     max_block_ms: int
-    key_serializer: object  # see fastprod.serializers.resolve
+    key_serializer: object  # see fastprod.serializers.from_setting
     value_serializer: object
     partitioner: int | Callable[..., int]
     batch_size: int  # keyless stickiness, and the topic-limit warning
@@ -168,8 +168,9 @@ def resolve(keywords: Mapping[str, object], config: Mapping[str, object] | None)
     if buffer_memory == 0:
         raise ConfigError("'buffer.memory' must be > 0")
     max_block_ms = _non_negative_int("max.block.ms", merged.pop("max.block.ms", MAX_BLOCK_MS_DEFAULT))
-    key_serializer = serializers.resolve("key_serializer", merged.pop("key.serializer", None))
-    value_serializer = serializers.resolve("value_serializer", merged.pop("value.serializer", None))
+    key_serializer = serializers.from_setting("key_serializer", merged.pop("key.serializer", None))
+    value_serializer = serializers.from_setting("value_serializer",
+                                                merged.pop("value.serializer", None))
     partitioner = _partitioner(merged)
     batch_size = _non_negative_int("batch.size", merged.get("batch.size", BATCH_SIZE_DEFAULT))
     metadata_refresh_ms = _non_negative_int(

@@ -155,7 +155,7 @@ _BY_NAME: dict[str, Callable[[], Serializer[Any]]] = {
 }
 
 
-def resolve(name: str, value: object) -> object:
+def from_setting(name: str, value: object) -> object:
     """A serializer from what the user gave for ``name`` (key/value_serializer): None, a name,
     a Serializer, an object with serialize(topic, headers, obj), or a callable obj -> bytes."""
     if value is None:

@@ -81,7 +81,7 @@ cdef extern from "partition.h" nogil:
     int fp_xxh3_load(const char *path, char *errbuf, size_t errbuf_size)
     int32_t fp_murmur2(const void *data, size_t len)
     int32_t fp_choose_partition(fp_topic *t, const fp_partitions *table, fp_partitioner how,
-                                const char *key, Py_ssize_t key_len, size_t record_bytes,
+                                const char *key, Py_ssize_t key_len, size_t payload_bytes,
                                 int64_t batch_size)
     const fp_partitions *fp_topic_table(fp_topic *t)
     int32_t fp_topic_limit(fp_topic *t)

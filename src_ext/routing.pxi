@@ -27,7 +27,8 @@ cdef fp_topic *_topic(ProducerCore p, str topic) except NULL:
 
 
 cdef int32_t _partition(ProducerCore p, str topic, fp_topic *t, object partition,
-                        const char *key_data, Py_ssize_t key_len, size_t record_bytes) except -2:
+                        const char *key_data, Py_ssize_t key_len,
+                        size_t payload_bytes) except -2:
     """The record's partition, chosen here so that it follows send() order and the
     partitioner's rules; RDK_PARTITION_UA leaves it to librdkafka."""
     cdef const fp_partitions *table = fp_topic_table(t)
@@ -47,7 +48,7 @@ cdef int32_t _partition(ProducerCore p, str topic, fp_topic *t, object partition
         table = _await_table(p, topic, t, -1)
     if p._partitioner == FP_PARTITIONER_CALLER:
         return _call_partitioner(p, topic, table, key_data, key_len)
-    return fp_choose_partition(t, table, p._partitioner, key_data, key_len, record_bytes,
+    return fp_choose_partition(t, table, p._partitioner, key_data, key_len, payload_bytes,
                                p._batch_size)
 
 

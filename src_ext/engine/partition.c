@@ -84,18 +84,18 @@ static int fp_is_available(const fp_partitions *table, int32_t partition) {
 
 /* Java's built-in partitioner for keyless records: stay on one partition until a batch worth of
  * bytes went there, then move to the next, so batches fill and partitions get equal shares. */
-static int32_t fp_sticky_partition(fp_topic *t, const fp_partitions *table, size_t record_bytes,
+static int32_t fp_sticky_partition(fp_topic *t, const fp_partitions *table, size_t payload_bytes,
                                    int64_t batch_size) {
     if (t->sticky_bytes >= batch_size || t->sticky < 0 || !fp_is_available(table, t->sticky)) {
         t->sticky = fp_next_partition(t, table);
         t->sticky_bytes = 0;
     }
-    t->sticky_bytes += (int64_t)record_bytes;
+    t->sticky_bytes += (int64_t)payload_bytes;
     return t->sticky;
 }
 
 int32_t fp_choose_partition(fp_topic *t, const fp_partitions *table, fp_partitioner how,
-                            const char *key, ssize_t key_len, size_t record_bytes,
+                            const char *key, ssize_t key_len, size_t payload_bytes,
                             int64_t batch_size) {
     switch (how) {
     case FP_PARTITIONER_ROUND_ROBIN:
@@ -112,7 +112,7 @@ int32_t fp_choose_partition(fp_topic *t, const fp_partitions *table, fp_partitio
             return fp_murmur2_partition(key, (size_t)key_len, table->count);
         break;
     }
-    return fp_sticky_partition(t, table, record_bytes, batch_size);
+    return fp_sticky_partition(t, table, payload_bytes, batch_size);
 }
 
 

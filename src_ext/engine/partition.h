@@ -78,9 +78,10 @@ extern fp_xxh3_fn fp_xxh3_64;
 int fp_xxh3_load(const char *path, char *errbuf, size_t errbuf_size);
 
 /* The partition for a record to topic t whose table is loaded. key_len -1 is a null key;
- * record_bytes (key + value) feed keyless stickiness, which moves on after batch_size bytes. */
+ * payload_bytes (key + value bytes) feed keyless stickiness, which moves on after batch_size
+ * bytes. */
 int32_t fp_choose_partition(fp_topic *t, const fp_partitions *table, fp_partitioner how,
-                            const char *key, ssize_t key_len, size_t record_bytes,
+                            const char *key, ssize_t key_len, size_t payload_bytes,
                             int64_t batch_size);
 
 /* The topic's current table (acquire), or NULL before its first metadata answer. Inline, as the

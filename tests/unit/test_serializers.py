@@ -54,7 +54,7 @@ def size_of(producer, value, **kwargs):
 def test_builtin_serializers_send_their_encoding(make_producer, serializer, value, expected):
     p = make_producer(value_serializer=serializer)
     assert size_of(p, value) == len(expected)
-    assert serializers.resolve("v", serializer).serialize("t1", [], value) == expected
+    assert serializers.from_setting("v", serializer).serialize("t1", [], value) == expected
 
 
 def test_key_serializer_applies_to_keys_and_partitioning(make_producer):
