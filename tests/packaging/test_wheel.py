@@ -55,7 +55,7 @@ def test_sdist_holds_what_builds_the_module(built):
 
     names = {n.split("/", 1)[1] for n in tarfile.open(built["sdist"]).getnames() if "/" in n}
     assert {"src_ext/_core.pyx", "src_ext/engine/engine.c", "src_ext/engine/rdk.h", "setup.py",
-            "fastprod/_core.pyi", "CHANGELOG.md", "fastprod/bench/c_loop.c",
+            "fastprod/_core.pyi", "fastprod/_core.pxd", "CHANGELOG.md", "fastprod/bench/c_loop.c",
             "fastprod/kafka_local/pom.xml"} <= names
     assert "src_ext/_core.c" not in names
 
