@@ -55,7 +55,7 @@ from confluent_kafka.admin import AdminClient
 import fastprod
 from fastprod import serializers
 from fastprod.errors import ProducerClosedError
-from tests.kafka_helpers import Consumed, consume, create_topic, unique_topic
+from tests.support.topics import Consumed, consume, create_topic, unique_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 THREADS = 8

@@ -56,7 +56,7 @@ from fastprod.errors import (FastProdError, InvalidTimestampError, InvalidTopicE
                              KafkaTimeoutError, MessageSizeTooLargeError, ProducerClosedError,
                              SerializationError, UnknownPartitionError)
 from fastprod.serializers import Serializer
-from tests.strategies import JSON_VALUES
+from tests.support.json_values import JSON_VALUES
 
 MOCK = {"test.mock.num.brokers": 1, "log_level": 4}
 MAX_RECORD_BYTES = 1_000_000  # max_request_size's default: key + value + header names and values

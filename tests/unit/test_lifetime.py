@@ -22,7 +22,7 @@ import pytest
 
 import fastprod
 from fastprod import errors
-from tests.mock_cluster import MockCluster
+from tests.support.mock_cluster import MockCluster
 
 NO_BROKER = "127.0.0.1:1"  # records stay pending: nothing answers there
 MOCK = '{"test.mock.num.brokers": 1, "log_level": 0}'  # a partitioner needs partitions
