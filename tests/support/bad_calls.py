@@ -1,5 +1,6 @@
 """The bad-input table: send() calls with one bad argument each, and the exception documented for
-it. test_bad_input.py runs every row on a producer, and a million of them to check for leaks."""
+it. test_bad_input.py runs every row on a producer; the fuzzer replays them as explicit examples
+against its oracle (tests/support/fuzz/contract.py)."""
 
 from __future__ import annotations
 
