@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from tests.integration.conftest import free_port_block
-from tests.kafka_helpers import consume, create_topic, unique_topic
+from tests.support.topics import consume, create_topic, unique_topic
 
 
 def fastprod(*args: str, stdin: bytes = b"", env: dict[str, str] | None = None):

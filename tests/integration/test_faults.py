@@ -13,8 +13,8 @@ from confluent_kafka.admin import AdminClient
 
 import fastprod
 from fastprod import _core
-from tests.kafka_helpers import consume, create_topic, unique_topic
-from tests.verifier import Logged, Sent, verify
+from tests.support.topics import consume, create_topic, unique_topic
+from tests.support.verifier import Logged, Sent, verify
 
 RECORDS = 200_000
 PARTITIONS = 3

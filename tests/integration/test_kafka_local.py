@@ -11,7 +11,7 @@ from confluent_kafka.admin import AdminClient
 
 import fastprod
 from tests.integration.conftest import KAFKA_LOCAL, free_port_block
-from tests.kafka_helpers import consume, create_topic, unique_topic
+from tests.support.topics import consume, create_topic, unique_topic
 
 
 def test_three_node_cluster_survives_a_killed_node(three_nodes):

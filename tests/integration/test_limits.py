@@ -10,7 +10,7 @@ from confluent_kafka import Producer as ConfluentProducer
 
 import fastprod
 from fastprod import errors
-from tests.kafka_helpers import consume, create_topic, unique_topic
+from tests.support.topics import consume, create_topic, unique_topic
 
 LIMIT = 4000
 

@@ -7,7 +7,7 @@ import confluent_kafka
 from confluent_kafka.admin import AdminClient, NewPartitions
 
 import fastprod
-from tests.kafka_helpers import consume, create_topic, unique_topic
+from tests.support.topics import consume, create_topic, unique_topic
 
 
 def test_keyed_and_keyless_records_land_where_expected(bootstrap):

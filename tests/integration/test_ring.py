@@ -4,7 +4,7 @@ with variable-size records wrapping constantly; everything comes back identical 
 import random
 
 import fastprod
-from tests.kafka_helpers import consume, create_topic, unique_topic
+from tests.support.topics import consume, create_topic, unique_topic
 
 N = 400_000
 

@@ -8,7 +8,7 @@ import pytest
 
 import fastprod
 from fastprod.records import TimestampType
-from tests.kafka_helpers import consume, create_topic, unique_topic
+from tests.support.topics import consume, create_topic, unique_topic
 
 PARTITIONS = 4
 N = 10_000

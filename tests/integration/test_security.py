@@ -17,7 +17,7 @@ import pytest
 import fastprod
 from fastprod import errors
 from tests.integration.conftest import KAFKA_LOCAL, free_port_block
-from tests.kafka_helpers import consume, create_topic, unique_topic
+from tests.support.topics import consume, create_topic, unique_topic
 
 
 @pytest.fixture(scope="module")

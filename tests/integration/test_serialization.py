@@ -8,11 +8,10 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.strategies import JSON_VALUES
-
 import fastprod
 from fastprod import serializers
-from tests.kafka_helpers import consume, create_topic, unique_topic
+from tests.support.json_values import JSON_VALUES
+from tests.support.topics import consume, create_topic, unique_topic
 
 
 class Order(msgspec.Struct):

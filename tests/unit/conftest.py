@@ -6,8 +6,7 @@ from typing import Any
 import pytest
 
 import fastprod
-
-MOCK = {"test.mock.num.brokers": 1, "log_level": 4}
+from tests.support.mock_cluster import MOCK_CONFIG
 
 
 @pytest.fixture
@@ -16,7 +15,7 @@ def make_producer() -> Iterator[Callable[..., fastprod.Producer]]:
     made: list[fastprod.Producer] = []
 
     def make(**kwargs: Any) -> fastprod.Producer:
-        config = {**MOCK, **kwargs.pop("config", {})}
+        config = {**MOCK_CONFIG, **kwargs.pop("config", {})}
         producer = fastprod.Producer(config=config, **kwargs)
         made.append(producer)
         return producer

@@ -22,7 +22,7 @@ import pytest
 
 import fastprod
 from fastprod import errors
-from tests.mock_cluster import MockCluster
+from tests.support.mock_cluster import MockCluster
 
 NO_BROKER = "127.0.0.1:1"  # records stay pending: nothing answers there
 MOCK = '{"test.mock.num.brokers": 1, "log_level": 0}'  # a partitioner needs partitions
@@ -52,6 +52,17 @@ def run_isolated(body: str, timeout: float = 60) -> str:
         f"({signal.Signals(-done.returncode).name if done.returncode < 0 else 'status'})\n"
         f"{done.stdout}\n{done.stderr}")
     return done.stdout
+
+
+def reap_child(pid: int, timeout: float, hung: str) -> None:
+    """Waits for a forked child; one still running after timeout is killed and fails the test."""
+    deadline = time.monotonic() + timeout
+    while not os.waitpid(pid, os.WNOHANG)[0]:
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail(hung)
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("hook", ["value_serializer", "key_serializer", "partitioner"])
@@ -150,17 +161,34 @@ def test_wait_in_a_forked_child_raises_instead_of_hanging():
             os.write(write, bytes(codes))
             os._exit(0)
         os.close(write)
-        deadline = time.monotonic() + 20
-        while not os.waitpid(pid, os.WNOHANG)[0]:
-            if time.monotonic() > deadline:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                pytest.fail("a wait in the forked child hung")
-            time.sleep(0.05)
+        reap_child(pid, 20, "a wait in the forked child hung")
         assert os.read(read, 3) == b"\x00\x00\x00"
         assert not future.done()  # the parent's record is still its own
     finally:
         p.close(0)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="fork")
+def test_forked_child_gets_producer_forked_error(make_producer):
+    p = make_producer()
+    p.send("t1", b"before").get(timeout=30)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: must raise at once (within 2 s), never hang
+        code = 1
+        t0 = time.monotonic()
+        try:
+            p.send("t1", b"child")
+        except errors.ProducerForkedError:
+            code = 0 if time.monotonic() - t0 < 2 else 3
+        except BaseException:
+            code = 2
+        os.write(write, bytes([code]))
+        os._exit(code)
+    os.close(write)
+    reap_child(pid, 10, "the forked child hung")
+    assert os.read(read, 1) == b"\x00"
+    assert p.send("t1", b"parent still works").get(timeout=30).topic == "t1"
 
 
 def _threads_and_fds() -> tuple[int, int]:

@@ -1,4 +1,5 @@
-"""librdkafka is resolved at import; a wrong or old library must fail the import clearly."""
+"""librdkafka is resolved at import; a wrong or old library must fail the import clearly, and
+fastprod.librdkafka_version() names the one loaded."""
 
 import re
 import subprocess
@@ -6,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+import fastprod
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,3 +51,8 @@ def test_too_old_librdkafka(tmp_path):
     r = _import_with(str(lib))
     assert r.returncode != 0
     assert "librdkafka 2.0.0 in" in r.stderr and "too old: fastprod needs >= 2.3.0" in r.stderr
+
+
+def test_librdkafka_version():
+    version, number = fastprod.librdkafka_version()
+    assert number >= 0x020300FF and version.count(".") == 2

@@ -1,4 +1,5 @@
-"""Partitioning in send(): Java's murmur2, keyless stickiness, round robin, xxhash, callables."""
+"""Partitioning in send(): Java's murmur2, keyless stickiness, round robin, xxhash, callables,
+explicit partitions and partitions the topic lacks."""
 
 import collections
 import random
@@ -112,6 +113,13 @@ def test_callable_partitioner_errors_reject_the_record(make_producer):
     assert p.send("t1", b"v", key=b"ok").get(timeout=30).partition == 0
 
 
+def test_explicit_partition(make_producer):
+    p = make_producer()
+    futures = [p.send("t1", b"v", partition=i % 4) for i in range(40)]
+    p.flush(30)
+    assert [f.get().partition for f in futures] == [i % 4 for i in range(40)]
+
+
 def test_explicit_partition_wins_over_partitioner(make_producer):
     p = make_producer(partitioner="round_robin")
     got = partitions_of([p.send("t1", b"v", key=b"k", partition=2) for _ in range(10)], p)
@@ -125,6 +133,13 @@ def test_partition_beyond_known_topic_is_rejected_in_send(make_producer):
         p.send("t1", b"v", partition=n)
     assert p.stats()["sent"] == 0
     assert p.send("t1", b"v", partition=n - 1).get(timeout=30).partition == n - 1
+
+
+def test_partition_beyond_topic_fails_the_future(make_producer):
+    # the topic's metadata is not known yet at the first send: librdkafka fails it in delivery
+    p = make_producer()
+    exc = p.send("t1", b"v", partition=40).exception(timeout=30)
+    assert isinstance(exc, errors.UnknownPartitionError)
 
 
 def test_unknown_partitioner_name_is_config_error(make_producer):

@@ -12,10 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.strategies import JSON_VALUES
-
 import fastprod
 from fastprod import errors, serializers
+from tests.support.json_values import JSON_VALUES
 
 
 class Click(msgspec.Struct):

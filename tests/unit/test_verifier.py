@@ -1,6 +1,6 @@
 """The fault tests' verifier catches each anomaly it claims to count, and passes a clean run."""
 
-from tests.verifier import Logged, Sent, verify
+from tests.support.verifier import Logged, Sent, verify
 
 
 def clean_run(n=20):

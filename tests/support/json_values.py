@@ -1,8 +1,7 @@
-"""Hypothesis strategies shared by the suites."""
+"""A Hypothesis strategy for values that JSON and MessagePack both carry without loss."""
 
 from hypothesis import strategies as st
 
-# Values that JSON and MessagePack both carry without loss.
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | st.text()
     | st.floats(allow_nan=False, allow_infinity=False),

@@ -1,5 +1,6 @@
-"""librdkafka's mock cluster driven from Python through ctypes, for faults a config alone cannot
-set up (e.g. a broker that turns slow after the producer connected).
+"""librdkafka's mock cluster: MOCK_CONFIG, the settings that give a producer one of its own, and
+MockCluster, driven from Python through ctypes, for faults a config alone cannot set up (e.g. a
+broker that turns slow after the producer connected).
 
 The mock API is exported by the librdkafka inside the confluent-kafka wheel but marked experimental
 (no ABI promise): the prototypes below are librdkafka 2.x's.
@@ -10,6 +11,10 @@ from __future__ import annotations
 import ctypes
 
 from fastprod import _core
+
+# A producer with these settings has an in-process mock broker of its own, topics created on
+# first use (4 partitions); log_level 4 keeps its warnings, not its chatter.
+MOCK_CONFIG = {"test.mock.num.brokers": 1, "log_level": 4}
 
 _lib = ctypes.CDLL(_core._librdkafka_path())
 _lib.rd_kafka_conf_new.restype = ctypes.c_void_p

@@ -1,4 +1,5 @@
-"""Shared by the test suites: topics on a real broker and reading records back."""
+"""Topics on a real broker for the integration suites: unique names, creating a topic and waiting
+for its leaders, reading every record back."""
 
 from __future__ import annotations
 
