@@ -15,7 +15,7 @@ from confluent_kafka.admin import AdminClient
 
 from fastprod import cli
 from fastprod.bench import environment, report, run, scenarios
-from tests.kafka_helpers import create_topic, unique_topic
+from tests.support.topics import create_topic, unique_topic
 
 
 @pytest.fixture

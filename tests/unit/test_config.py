@@ -78,6 +78,30 @@ def test_buffer_memory_must_be_a_count(value):
         resolve({"bootstrap_servers": "h:1", "buffer_memory": value}, None)
 
 
+@pytest.mark.parametrize("settings, name", [({"linger_ms": "soon"}, "linger.ms"),
+                                            ({"max_request_size": "big"}, "message.max.bytes")])
+def test_settings_send_reads_must_be_numbers(settings, name):
+    with pytest.raises(ConfigError, match=name):
+        fastprod.Producer("h:1", **settings)
+
+
+def test_settings_send_reads_are_parsed_once_in_the_config():
+    cfg = resolve({"bootstrap_servers": "h:1", "linger_ms": 0.5, "max_request_size": 4000,
+                   "compression_type": "lz4"}, None)
+    assert (cfg.linger_ms, cfg.max_message_bytes, cfg.checks_topic_limit) == (0.5, 4000, False)
+    cfg = resolve({"bootstrap_servers": "h:1"}, None)
+    assert (cfg.linger_ms, cfg.max_message_bytes, cfg.checks_topic_limit) == (5.0, 1_000_000, True)
+
+
+def test_native_partitioner_names_come_from_the_engine():
+    from fastprod import _core
+    from fastprod.config import PARTITIONERS
+
+    assert PARTITIONERS == _core._native_partitioners()
+    assert PARTITIONERS["murmur2"] == PARTITIONERS["default"] == PARTITIONERS["murmur2_random"]
+    assert len({PARTITIONERS[n] for n in ("murmur2", "xxhash", "round_robin")}) == 3
+
+
 def test_unknown_partitioner():
     with pytest.raises(ConfigError, match="partitioner"):
         fastprod.Producer("h:1", partitioner="crc")
