@@ -15,6 +15,16 @@ from fastprod import _core, errors
 INTERRUPT_BOUND_S = 0.25  # the documented promise (waits are cut into 100 ms slices)
 
 
+@pytest.fixture(autouse=True)
+def ctrl_c_raises():
+    """Python raises KeyboardInterrupt only if SIGINT was not ignored when it started, and a shell
+    ignores SIGINT in the commands it runs in the background (`make test &`, nohup): install
+    Python's own handler for these tests, whatever the suite inherited."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.fixture
 def stuck():
     """A producer whose broker never answers: flushes and futures wait until interrupted."""
