@@ -50,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     tree = args.tree.resolve() if args.tree else None
     names = args.scenario or list(SCENARIOS)
+    # Taken before the runs: the commit measured, not one made while they ran.
+    info = {"date": time.strftime("%Y-%m-%d"), "machine": report.machine(),
+            "versions": report.versions(tree), "warm_up": args.warm_up, "records": args.records,
+            "command": " ".join(["python -m bench.instructions", *(argv or sys.argv[1:])])}
     results: dict[str, dict[str, Any]] = {}
     runs: dict[str, dict[str, Any]] = {}
     for name in names:
@@ -61,9 +65,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {results[name]['client_side']:,.0f} instructions per record, client "
               f"side ({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
     report.add_ratios(results)
-    info = {"date": time.strftime("%Y-%m-%d"), "machine": report.machine(),
-            "versions": report.versions(tree), "warm_up": args.warm_up, "records": args.records,
-            "command": " ".join(["python -m bench.instructions", *(argv or sys.argv[1:])])}
     print(f"{info['date']}, W = {args.warm_up:,}, N = {args.records:,}; "
           f"{report.machine_line(info)}\n")
     print(report.table(results))
