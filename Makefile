@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 KAFKA_LOCAL := $(VPY) scripts/kafka-local
 SOURCES := $(wildcard src_ext/*.pyx src_ext/*.pxd src_ext/*.pxi src_ext/engine/*) fastprod/_core.pxd setup.py pyproject.toml
 
-.PHONY: install build run test test-unit test-all test-asan test-tsan bench-micro wheel dist clean
+.PHONY: install build run test test-unit test-all test-asan test-tsan bench-micro bench-instructions wheel dist clean
 
 install: $(VENV)/.installed
 
@@ -41,6 +41,15 @@ test: install
 bench-micro: install
 	$(VPY) -m pytest bench/micro --benchmark-only --benchmark-columns=min,median,max,rounds \
 		-p no:cacheprovider -q
+
+# Instructions per record of every client on librdkafka's mock cluster under valgrind's callgrind
+# (bench/instructions; several minutes, so not part of `make test`). Figures in
+# build/instructions.json; INSTRUCTIONS_ARGS="--scenario keyless --records 50000" runs fewer.
+bench-instructions: install
+	@command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null || { \
+		echo "bench-instructions needs valgrind; on Debian/Ubuntu: sudo apt-get install valgrind" >&2; \
+		exit 1; }
+	$(VPY) -m bench.instructions --json build/instructions.json $(INSTRUCTIONS_ARGS)
 
 # The sdist and a manylinux wheel in dist/: built from the sources without build isolation (the
 # pinned Cython), then auditwheel repair (tags the glibc it needs; fails on outside libraries;

@@ -1,6 +1,6 @@
 /* The native ceiling for `fastprod bench`: the same librdkafka, driven from C with no Python.
  *
- *   c_loop LIBRDKAFKA TOPIC RECORDS VALUE_BYTES KEYED(0|1) PAYLOADS|- NAME=VALUE...
+ *   c_loop [--batch=SIZE] LIBRDKAFKA TOPIC RECORDS VALUE_BYTES KEYED(0|1) PAYLOADS|- NAME=VALUE...
  *
  * Loads the librdkafka file fastprod uses (dlopen, by path), configures the producer with exactly
  * the NAME=VALUE properties given (fastprod.bench.environment decides them: fastprod's defaults,
@@ -9,11 +9,16 @@
  * through the lines of the PAYLOADS file when one is given (the compression scenarios: the Python
  * clients send the same values), else they are one VALUE_BYTES pattern. Prints one JSON line.
  *
+ * With --batch=SIZE (bench.instructions, not `fastprod bench`) the records go to
+ * rd_kafka_produce_batch in runs of SIZE with RD_KAFKA_PARTITION_UA: librdkafka partitions each
+ * record as confluent-kafka's produce_batch has it do, and this is the cheapest of its APIs.
+ *
  * Shipped in the wheel and compiled by `fastprod bench` on the machine it runs on, so it declares
  * the few parts of librdkafka's public, ABI-stable C API it calls itself instead of needing
  * librdkafka's headers.
  */
 #include <dlfcn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +29,19 @@ typedef struct rd_kafka_s rd_kafka_t;
 typedef struct rd_kafka_conf_s rd_kafka_conf_t;
 typedef struct rd_kafka_topic_s rd_kafka_topic_t;
 
-/* Only the first member of rd_kafka_message_t (public layout, unchanged since librdkafka 0.9):
- * delivery reports are read through a pointer, and their error code is all this loop needs. */
+/* rd_kafka_message_t's public layout (unchanged since librdkafka 0.9; the engine declares it the
+ * same way in src_ext/engine/rdk.h, which the wheel does not ship): delivery reports only read
+ * err; the batch mode fills arrays of them for rd_kafka_produce_batch. */
 typedef struct {
     int err;
+    rd_kafka_topic_t *rkt;
+    int32_t partition;
+    void *payload;
+    size_t len;
+    void *key;
+    size_t key_len;
+    int64_t offset;
+    void *private_;
 } rd_kafka_message_t;
 
 #define RD_KAFKA_PRODUCER 0
@@ -35,6 +49,7 @@ typedef struct {
 #define RD_KAFKA_MSG_F_COPY 0x2
 #define RD_KAFKA_RESP_ERR_NO_ERROR 0
 #define RD_KAFKA_RESP_ERR__QUEUE_FULL (-184)
+#define RD_KAFKA_PARTITION_UA (-1)
 /* rd_kafka_vtype_t: the tags of rd_kafka_producev's variadic arguments */
 #define RD_KAFKA_VTYPE_END 0
 #define RD_KAFKA_VTYPE_RKT 2
@@ -53,6 +68,8 @@ typedef void (*dr_msg_cb)(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opa
     X(rd_kafka_t *, rd_kafka_new, (int type, rd_kafka_conf_t *conf, char *errstr, size_t size))  \
     X(rd_kafka_topic_t *, rd_kafka_topic_new, (rd_kafka_t *rk, const char *topic, void *conf))   \
     X(int, rd_kafka_producev, (rd_kafka_t *rk, ...))                                             \
+    X(int, rd_kafka_produce_batch,                                                               \
+      (rd_kafka_topic_t *rkt, int32_t partition, int msgflags, rd_kafka_message_t *msgs, int n)) \
     X(int, rd_kafka_poll, (rd_kafka_t *rk, int timeout_ms))                                      \
     X(int, rd_kafka_flush, (rd_kafka_t *rk, int timeout_ms))                                     \
     X(const char *, rd_kafka_err2str, (int err))                                                 \
@@ -156,11 +173,68 @@ static void set(rd_kafka_conf_t *conf, const char *property) {
     }
 }
 
+/* value(i) and, when keyed, "key-<i>" for records first..first+count-1 into msgs. */
+static void fill_run(rd_kafka_message_t *msgs, char (*keys)[32], long first, int count, int keyed,
+                     char **payloads, long payload_count, char *value, size_t size) {
+    for (int j = 0; j < count; j++) {
+        long i = first + j;
+        memset(&msgs[j], 0, sizeof msgs[j]);
+        msgs[j].payload = payloads ? payloads[i % payload_count] : value;
+        msgs[j].len = size;
+        if (keyed) {
+            msgs[j].key = keys[j];
+            msgs[j].key_len = (size_t)snprintf(keys[j], sizeof keys[j], "key-%ld", i);
+        }
+    }
+}
+
+/* The records in runs of `batch` through rd_kafka_produce_batch; the ones it refuses (a full
+ * queue) are moved to the front and offered again after a poll. 0, or 1 on another error. */
+static int produce_in_runs(rd_kafka_t *rk, rd_kafka_topic_t *rkt, long records, int batch,
+                           int keyed, char **payloads, long payload_count, char *value,
+                           size_t size) {
+    rd_kafka_message_t *msgs = malloc(sizeof *msgs * (size_t)batch);
+    char (*keys)[32] = malloc(sizeof *keys * (size_t)batch);
+    for (long first = 0; first < records; first += batch) {
+        int left = records - first < batch ? (int)(records - first) : batch;
+        fill_run(msgs, keys, first, left, keyed, payloads, payload_count, value, size);
+        while (left > 0) {
+            rd_kafka_produce_batch(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, msgs, left);
+            int refused = 0;
+            for (int j = 0; j < left; j++) {
+                if (msgs[j].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                    continue;
+                if (msgs[j].err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                    fprintf(stderr, "produce_batch: %s\n", rd_kafka_err2str(msgs[j].err));
+                    return 1;
+                }
+                msgs[refused] = msgs[j];  /* keys[] stay put: the key pointer moves with it */
+                msgs[refused++].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+            }
+            left = refused;
+            rd_kafka_poll(rk, left ? 1 : 0);
+        }
+    }
+    free(msgs);
+    free(keys);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     char err[512];
+    int batch = 0;
+    if (argc > 1 && strncmp(argv[1], "--batch=", 8) == 0) {
+        batch = atoi(argv[1] + 8);
+        argv++;
+        argc--;
+        if (batch < 1) {
+            fprintf(stderr, "--batch= needs a size of at least 1\n");
+            return 2;
+        }
+    }
     if (argc < 8) {
-        fprintf(stderr, "usage: %s LIBRDKAFKA TOPIC RECORDS VALUE_BYTES KEYED PAYLOADS|- "
-                "NAME=VALUE...\n", argv[0]);
+        fprintf(stderr, "usage: %s [--batch=SIZE] LIBRDKAFKA TOPIC RECORDS VALUE_BYTES KEYED "
+                "PAYLOADS|- NAME=VALUE...\n", argv[0]);
         return 2;
     }
     load_librdkafka(argv[1]);
@@ -194,7 +268,10 @@ int main(int argc, char **argv) {
 
     double c0 = cpu_s(), t0 = now_s();
     char key[32];
-    for (long i = 0; i < records; i++) {
+    if (batch && produce_in_runs(rk, rkt, records, batch, keyed, payloads, payload_count, value,
+                                 size))
+        return 1;
+    for (long i = 0; i < records && !batch; i++) {
         int klen = keyed ? snprintf(key, sizeof key, "key-%ld", i) : 0;
         for (;;) {
             int e = rd_kafka_producev(rk, RD_KAFKA_VTYPE_RKT, rkt,
