@@ -18,6 +18,10 @@ import pytest
 # Tests that measure this process's memory: ASan keeps freed blocks in quarantine (so that a
 # use-after-free is caught) and pads every block with redzones, so RSS grows by design there.
 MEASURES_MEMORY = {"tests/unit/test_bad_input.py::test_a_million_failing_calls_keep_no_memory"}
+# Tests that run programs under valgrind, which cannot run beside the ASan runtime that LD_PRELOAD
+# hands every child process.
+UNDER_VALGRIND = {
+    "tests/unit/test_bench_instructions.py::test_a_short_run_under_callgrind_gives_plausible_counts"}
 
 LOGS = Path(os.environ.get("FASTPROD_SANITIZER_LOGS", "build/asan/logs"))
 _seen: set[Path] = set()
@@ -64,6 +68,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.nodeid in MEASURES_MEMORY:
             item.add_marker(pytest.mark.skip(reason="measures RSS, which ASan's quarantine grows"))
+        elif item.nodeid in UNDER_VALGRIND:
+            item.add_marker(pytest.mark.skip(reason="valgrind cannot run beside ASan"))
 
 
 @pytest.hookimpl(hookwrapper=True)
