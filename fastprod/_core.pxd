@@ -58,7 +58,7 @@ cdef class ProducerCore:
     cdef object _callback_error
     cdef int _users  # calls under way that may run Python code or wait (see send.pxi)
     cdef uint64_t _sent
-    cdef uint64_t _queue_full_retries  # the engine's count when it was freed
+    cdef fp_counters _final_counters  # the engine's counters when it was freed
 
     cdef inline void _leave(self) noexcept
     cdef void _free_engine(self) noexcept

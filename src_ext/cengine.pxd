@@ -115,6 +115,10 @@ cdef extern from "engine.h" nogil:
 
     ctypedef struct fp_engine:
         rd_kafka_t *rk
+    ctypedef struct fp_counters:
+        uint64_t queue_full_retries
+        uint64_t batched_records
+    const int64_t FP_TIMESTAMP_AT_SEND
 
 
     fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
@@ -135,7 +139,7 @@ cdef extern from "engine.h" nogil:
     uint64_t fp_engine_generation(fp_engine *e)
     void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms)
     size_t fp_engine_held_bytes(fp_engine *e)
-    uint64_t fp_engine_queue_full_retries(fp_engine *e)
+    void fp_engine_counters(fp_engine *e, fp_counters *out)
     int fp_engine_credentials_error(fp_engine *e, const char **reason)
     void fp_engine_stop(fp_engine *e, int64_t deadline_ms)
     void fp_engine_join(fp_engine *e)

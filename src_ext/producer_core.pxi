@@ -128,7 +128,7 @@ cdef class ProducerCore:
         cdef fp_engine *engine = self._engine
         if engine == NULL or self._users or self._forked or not self._dispatch.finished:
             return
-        self._queue_full_retries = fp_engine_queue_full_retries(engine)  # for stats()
+        fp_engine_counters(engine, &self._final_counters)  # for stats()
         self._engine = NULL
         self._topics.clear()  # the engine owns and frees them
         with nogil:
@@ -338,12 +338,18 @@ cdef class ProducerCore:
         """Counts since the producer started: records accepted by send() ("sent"), acknowledged
         ("delivered"), failed for good ("failed"), bytes now held against buffer.memory, and how
         often librdkafka's own queue was full so a record had to be retried in order
-        ("queue_full_retries"; only with queue.buffering.max.* set below buffer.memory)."""
+        ("queue_full_retries"; only with queue.buffering.max.* set below buffer.memory), and how
+        many records went to librdkafka in runs ("batched_records": rd_kafka_produce_batch;
+        the others, with headers, an explicit timestamp or that waited in the ring for more than
+        a few ms, one by one)."""
+        cdef fp_counters counters = self._final_counters
+        if self._engine != NULL:
+            fp_engine_counters(self._engine, &counters)
         return {"sent": self._sent, "delivered": self._dispatch.delivered,
                 "failed": self._dispatch.failed,
                 "buffered_bytes": self._held_bytes(),
-                "queue_full_retries": fp_engine_queue_full_retries(self._engine)
-                    if self._engine != NULL else self._queue_full_retries}
+                "queue_full_retries": counters.queue_full_retries,
+                "batched_records": counters.batched_records}
 
     def _held_bytes(self):
         """Bytes charged against buffer.memory right now (for tests)."""

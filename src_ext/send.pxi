@@ -114,7 +114,7 @@ cdef int _queue_serialized(ProducerCore p, str topic, fp_topic *t, const char *k
     cdef size_t header_bytes, record_bytes, charge
     cdef int32_t limit
     if timestamp_ms is None:
-        ts = fp_wallclock_ms()
+        ts = FP_TIMESTAMP_AT_SEND  # fp_engine_write takes the time
     else:
         ts = _checked_int(timestamp_ms, INT64_MAX, "timestamp_ms")
         _check_timestamp(p, topic, t, ts)

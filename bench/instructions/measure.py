@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from bench.instructions.scenarios import Scenario, mock_properties, python_program
 
@@ -98,15 +99,18 @@ def run(name: str, s: Scenario, records: int, tree: Path | None) -> dict[str, in
                                f"{done.stderr[-2000:]}")
         counts = by_group(Path(tmp))
         if s.client == "fastprod":
-            check_fastprod_child(done.stdout, records + 1, tree)
+            said = check_fastprod_child(done.stdout, records + 1, tree)
             counts["in send"] = inside_send(Path(tmp) / "callgrind.out-01")
+            counts["batched"] = said["batched"]
     return counts
 
 
-def check_fastprod_child(stdout: str, sent: int, tree: Path | None) -> None:
-    """Every record acknowledged, by the fastprod asked for."""
+def check_fastprod_child(stdout: str, sent: int, tree: Path | None) -> dict[str, Any]:
+    """What the child said, once it is checked: every record acknowledged, by the fastprod
+    asked for."""
     said = json.loads(stdout.strip().splitlines()[-1])
     if said["delivered"] != sent:
         raise RuntimeError(f"{said['delivered']} of {sent} records acknowledged")
     if tree is not None and not said["fastprod"].startswith(str(tree)):
         raise RuntimeError(f"imported {said['fastprod']}, not the fastprod in {tree}")
+    return said

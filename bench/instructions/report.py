@@ -13,6 +13,7 @@ from bench.instructions.measure import GROUPS, MOCK_BROKER, OTHER
 from bench.instructions.scenarios import SCENARIOS
 
 IN_SEND = "in send"
+BATCHED = "batched"
 # The table's thread columns, in order: short names for GROUPS, the broker's server work last.
 COLUMNS = {"caller": "caller", "fastprod drain": "drain", "fastprod dispatcher": "dispatcher",
            "fastprod metadata": "metadata", "librdkafka main": "rdk main",
@@ -30,6 +31,8 @@ def per_record(low: dict[str, int], high: dict[str, int], records: int) -> dict[
     }
     if IN_SEND in high:
         figures[IN_SEND.replace(" ", "_")] = (high[IN_SEND] - low[IN_SEND]) / records
+    if BATCHED in high:  # the share of records the drain thread gave to produce_batch
+        figures["batched_share"] = (high[BATCHED] - low[BATCHED]) / records
     return figures
 
 
@@ -46,14 +49,16 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     """Markdown: client side, ratio, the split by thread, and "in send" for fastprod."""
     shown = [g for g in COLUMNS
              if g != OTHER or any(abs(f["threads"][OTHER]) >= 0.5 for f in results.values())]
-    head = ["scenario", "client side", "× C loop", *(COLUMNS[g] for g in shown), IN_SEND]
+    head = ["scenario", "client side", "× C loop", *(COLUMNS[g] for g in shown), IN_SEND,
+            "produce_batch"]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for name, f in results.items():
         ratio = f["ratio_to_c_loop"]
         cells = [f"{name}: {SCENARIOS[name].label}", _count(f["client_side"]),
                  f"{ratio:.2f}" if ratio is not None else "–",
                  *(_count(f["threads"][g]) for g in shown),
-                 _count(f["in_send"]) if "in_send" in f else ""]
+                 _count(f["in_send"]) if "in_send" in f else "",
+                 f"{f['batched_share']:.0%}" if "batched_share" in f else ""]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -92,9 +92,10 @@ def cb(metadata):
 p.send('t', None).get(60)  # metadata and the producer id; a null value needs no serializer
 {body}
 p.flush()
-delivered = p.stats()['delivered']
+stats = p.stats()
 p.close()
-print(json.dumps({{'fastprod': fastprod.__file__, 'delivered': delivered}}))
+print(json.dumps({{'fastprod': fastprod.__file__, 'delivered': stats['delivered'],
+                  'batched': stats.get('batched_records', 0)}}))
 """
 
 JSON_DICT = "d = {'f%d' % i: i for i in range(10)}\n"

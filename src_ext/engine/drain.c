@@ -16,6 +16,13 @@
  * wake-up per record (perf: 12 % of a send() loop's time at 8 µs per record); after this many
  * empty naps it sleeps until a writer wakes it. */
 #define FP_NAPS_BEFORE_SLEEP 10
+/* Records handed to librdkafka in one rd_kafka_produce_batch call (and ring bytes released per
+ * call): callgrind on the mock cluster, 2,338 instructions per record through produce_batch
+ * against 3,234 through producev (argument parsing, per-call locking and clock reads). */
+#define FP_RUN_MAX 256
+/* produce_batch stamps its records with the time of the call, not of their send(): a record
+ * whose send() time is older than this goes through producev with its own timestamp instead. */
+#define FP_RUN_TIME_SLACK_MS 5
 
 /* ---- completions -------------------------------------------------------------------------- */
 
@@ -106,8 +113,78 @@ static int fp_stop_overdue(fp_engine *e) {
     return __atomic_load_n(&e->stopping, __ATOMIC_ACQUIRE) && fp_now_ms() >= e->stop_deadline_ms;
 }
 
+/* The slot's key bytes, its value bytes right after them. */
+static const char *fp_slot_key(const fp_slot *slot) {
+    return slot->flags & FP_SLOT_EXTERNAL ? slot->external : (const char *)(slot + 1);
+}
+
+/* librdkafka's queue was full: serves delivery reports for a while so that it drains. 0 once
+ * close()'s deadline passed: the waiting records then fail, as a purge would fail them. */
+static int fp_wait_queue_room(fp_engine *e) {
+    if (fp_stop_overdue(e))
+        return 0;
+    __atomic_add_fetch(&e->counters.queue_full_retries, 1, __ATOMIC_RELAXED);
+    rdk.rd_kafka_poll(e->rk, FP_QUEUE_FULL_POLL_MS);
+    fp_publish(e);
+    return 1;
+}
+
+/* Whether produce_batch can carry the slot: it has no headers or caller-given timestamp, and
+ * the call's own time (now_ms) is within FP_RUN_TIME_SLACK_MS of its send(). */
+static int fp_slot_batchable(const fp_slot *slot, int64_t now_ms) {
+    return (slot->flags & FP_SLOT_SEND_TIME) && slot->headers == NULL &&
+           now_ms - slot->timestamp_ms <= FP_RUN_TIME_SLACK_MS;
+}
+
+/* A run of batchable slots for one partition (or all for librdkafka's partitioner), in ring
+ * order, waiting for one produce_batch call. */
+typedef struct fp_run {
+    size_t len;
+    fp_slot *slots[FP_RUN_MAX];
+    rd_kafka_message_t messages[FP_RUN_MAX];
+} fp_run;
+
+/* Hands the run to librdkafka with produce_batch. One partition per call: with per-message
+ * partitions (RD_KAFKA_MSG_F_PARTITION) librdkafka 2.x leaks a record whose partition it does not
+ * know, and its flush then never ends. librdkafka fails every record after the first one its
+ * full queue refused (QUEUE_FULL), so those are retried, in order, after serving delivery
+ * reports, as fp_produce_slot does; other errors fail their record, as producev's would. */
+static void fp_produce_run(fp_engine *e, fp_run *run) {
+    size_t n = run->len, done = 0;
+    if (n == 0)
+        return;
+    rd_kafka_topic_t *rkt = run->slots[0]->rkt;
+    int32_t partition = run->slots[0]->partition;
+    for (size_t i = 0; i < n; i++) {
+        const fp_slot *slot = run->slots[i];
+        const char *key = fp_slot_key(slot);
+        rd_kafka_message_t *m = &run->messages[i];
+        memset(m, 0, sizeof(*m));
+        m->key = slot->flags & FP_SLOT_HAS_KEY ? (void *)key : NULL;
+        m->key_len = slot->key_len;
+        m->payload = slot->flags & FP_SLOT_HAS_VALUE ? (void *)(key + slot->key_len) : NULL;
+        m->len = slot->value_len;
+        m->_private = slot->opaque;
+    }
+    while (done < n) {
+        rdk.rd_kafka_produce_batch(rkt, partition, RDK_MSG_F_COPY, run->messages + done,
+                                   (int)(n - done));
+        for (; done < n && run->messages[done].err != RDK_ERR__QUEUE_FULL; done++)
+            if (run->messages[done].err != RDK_ERR_NO_ERROR)
+                fp_fail_slot(e, run->slots[done], run->messages[done].err);
+        if (done < n && !fp_wait_queue_room(e)) {
+            for (; done < n; done++)
+                fp_fail_slot(e, run->slots[done], RDK_ERR__PURGE_QUEUE);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(run->slots[i]->external);
+    __atomic_add_fetch(&e->counters.batched_records, n, __ATOMIC_RELAXED);
+    run->len = 0;
+}
+
 static void fp_produce_slot(fp_engine *e, fp_slot *slot) {
-    const char *key = slot->flags & FP_SLOT_EXTERNAL ? slot->external : (const char *)(slot + 1);
+    const char *key = fp_slot_key(slot);
     const char *value = key + slot->key_len;
     for (;;) {
         int err = rdk.rd_kafka_producev(
@@ -125,14 +202,11 @@ static void fp_produce_slot(fp_engine *e, fp_slot *slot) {
             fp_fail_slot(e, slot, err);
             break;
         }
-        if (fp_stop_overdue(e)) { /* close()'s deadline passed: fail it, as a purge would */
+        if (!fp_wait_queue_room(e)) {
             fp_fail_slot(e, slot, RDK_ERR__PURGE_QUEUE);
             break;
         }
-        /* Retry the same record: order within a partition is send() order. */
-        __atomic_add_fetch(&e->queue_full_retries, 1, __ATOMIC_RELAXED);
-        rdk.rd_kafka_poll(e->rk, FP_QUEUE_FULL_POLL_MS);
-        fp_publish(e);
+        /* then retry the same record: order within a partition is send() order */
     }
     if (slot->headers)
         rdk.rd_kafka_headers_destroy(slot->headers);
@@ -157,10 +231,12 @@ static void fp_release_ring(fp_engine *e, uint64_t tail) {
     fp_wake_space_waiters(e);
 }
 
-/* Hands every record written so far to librdkafka; returns how many. */
-static size_t fp_drain_ring(fp_engine *e) {
+/* Hands every record written so far to librdkafka, in ring order: runs for one partition through
+ * produce_batch, the rest through producev; returns how many. */
+static size_t fp_drain_ring(fp_engine *e, fp_run *run) {
     uint64_t tail = e->tail, head = __atomic_load_n(&e->head, __ATOMIC_ACQUIRE);
     uint64_t mask = e->capacity - 1;
+    int64_t now_ms = fp_wallclock_ms();
     size_t n = 0;
     while (tail != head) {
         uint64_t contiguous = e->capacity - (tail & mask);
@@ -172,12 +248,26 @@ static size_t fp_drain_ring(fp_engine *e) {
         /* Read before the slot is released: a writer waiting for room reuses it at once. */
         uint64_t next = tail + slot->size;
         if (!(slot->flags & FP_SLOT_PAD)) {
-            fp_produce_slot(e, slot);
-            if (++n % 256 == 0)
-                fp_release_ring(e, next);
+            n++;
+            if (run->len > 0 && (run->len == FP_RUN_MAX || slot->rkt != run->slots[0]->rkt ||
+                                 slot->partition != run->slots[0]->partition ||
+                                 !fp_slot_batchable(slot, now_ms))) {
+                /* the run ends before this slot: hand it over and free its ring space */
+                fp_produce_run(e, run);
+                fp_release_ring(e, tail);
+                now_ms = fp_wallclock_ms();
+            }
+            if (fp_slot_batchable(slot, now_ms)) {
+                run->slots[run->len++] = slot;
+            } else {
+                fp_produce_slot(e, slot);
+                if (n % FP_RUN_MAX == 0)
+                    fp_release_ring(e, next);
+            }
         }
         tail = next;
     }
+    fp_produce_run(e, run);
     fp_release_ring(e, tail);
     return n;
 }
@@ -203,6 +293,10 @@ static void fp_drain_finish(fp_engine *e, int64_t deadline_ms) {
 void *fp_drain_main(void *arg) {
     fp_engine *e = arg;
     fp_name_thread("fastprod-drain");
+    fp_run *run = malloc(sizeof(fp_run));
+    if (run == NULL)
+        abort(); /* 18 KiB at start-up; without it no record could ever be delivered */
+    run->len = 0;
     int naps = 0;
     for (;;) {
         if (__atomic_load_n(&e->credentials_error, __ATOMIC_ACQUIRE) &&
@@ -212,7 +306,7 @@ void *fp_drain_main(void *arg) {
             rdk.rd_kafka_poll(e->rk, 0);
             fp_publish(e);
         }
-        if (fp_drain_ring(e) > 0) {
+        if (fp_drain_ring(e, run) > 0) {
             rdk.rd_kafka_poll(e->rk, 0);
             fp_publish(e);
             naps = 0;
@@ -220,7 +314,7 @@ void *fp_drain_main(void *arg) {
         }
         if (__atomic_load_n(&e->stopping, __ATOMIC_ACQUIRE)) {
             /* close() set stopping after its last send(): one more pass sees every record. */
-            fp_drain_ring(e);
+            fp_drain_ring(e, run);
             break;
         }
         if (naps < FP_NAPS_BEFORE_SLEEP && e->nap_ms > 0) {
@@ -238,6 +332,7 @@ void *fp_drain_main(void *arg) {
         fp_publish(e);
         naps = 0;
     }
+    free(run);
     fp_drain_finish(e, e->stop_deadline_ms);
     pthread_mutex_lock(&e->lock);
     e->drain_finished = 1;

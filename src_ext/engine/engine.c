@@ -16,8 +16,9 @@ size_t fp_engine_held_bytes(fp_engine *e) {
     return __atomic_load_n(&e->held_bytes, __ATOMIC_RELAXED);
 }
 
-uint64_t fp_engine_queue_full_retries(fp_engine *e) {
-    return __atomic_load_n(&e->queue_full_retries, __ATOMIC_RELAXED);
+void fp_engine_counters(fp_engine *e, fp_counters *out) {
+    out->queue_full_retries = __atomic_load_n(&e->counters.queue_full_retries, __ATOMIC_RELAXED);
+    out->batched_records = __atomic_load_n(&e->counters.batched_records, __ATOMIC_RELAXED);
 }
 
 int fp_engine_credentials_error(fp_engine *e, const char **reason) {
@@ -177,6 +178,10 @@ int fp_engine_write(fp_engine *e, rd_kafka_topic_t *rkt, int32_t partition,
     slot->size = (uint32_t)need;
     slot->flags = (key_len >= 0 ? FP_SLOT_HAS_KEY : 0) | (value_len >= 0 ? FP_SLOT_HAS_VALUE : 0) |
                   (external ? FP_SLOT_EXTERNAL : 0);
+    if (timestamp_ms == FP_TIMESTAMP_AT_SEND) {
+        timestamp_ms = fp_wallclock_ms();
+        slot->flags |= FP_SLOT_SEND_TIME;
+    }
     slot->partition = partition;
     slot->key_len = klen;
     slot->value_len = vlen;

@@ -20,6 +20,12 @@
 #include "record_size.h"
 #include "sync.h"
 
+/* How records went to librdkafka (stats()). */
+typedef struct fp_counters {
+    uint64_t queue_full_retries; /* librdkafka refused a record as QUEUE_FULL and it was retried */
+    uint64_t batched_records;    /* records handed over by produce_batch; the rest by producev */
+} fp_counters;
+
 /* The ring holds this fraction of buffer.memory: records only pass through it on their way to
  * librdkafka, where the rest of the budget sits, and every ring byte becomes resident. */
 #define FP_RING_SHARE 4
@@ -43,6 +49,10 @@ typedef struct fp_slot {
 #define FP_SLOT_HAS_KEY 2u
 #define FP_SLOT_HAS_VALUE 4u
 #define FP_SLOT_EXTERNAL 8u
+#define FP_SLOT_SEND_TIME 16u /* timestamp_ms is the time of the write, not one the caller gave */
+
+/* fp_engine_write's timestamp_ms for a record that takes the time of its send() (CREATE_TIME). */
+#define FP_TIMESTAMP_AT_SEND ((int64_t)-1)
 #define FP_RING_ALIGN 8u
 
 typedef struct fp_completion {
@@ -92,7 +102,7 @@ typedef struct fp_engine {
     int64_t stop_deadline_ms;
     int drain_finished;
 
-    uint64_t queue_full_retries; /* librdkafka refused a record as QUEUE_FULL (atomic, stats) */
+    fp_counters counters; /* kept by the drain thread for stats(), each field atomic */
 
     /* An authentication or TLS failure (librdkafka's error callback, drain thread): no record
      * can be delivered, so pending ones fail with it at once and send() refuses new ones.
@@ -133,7 +143,7 @@ int fp_engine_wait_reserve(fp_engine *e, size_t charge, int wait_ms);
 void fp_engine_unreserve(fp_engine *e, size_t charge);
 
 /* Writes one record into the ring (the caller reserved its charge and is the only writer).
- * key_len/value_len -1 mean null. Returns 1, or 0 if the ring has no room now (nothing written;
+ * key_len/value_len -1 mean null; timestamp_ms may be FP_TIMESTAMP_AT_SEND. Returns 1, or 0 if the ring has no room now (nothing written;
  * wait with fp_engine_wait_ring and try again), or -1 if memory for a large record ran out. */
 int fp_engine_write(fp_engine *e, rd_kafka_topic_t *rkt, int32_t partition,
                     int64_t timestamp_ms, const char *key, ssize_t key_len,
@@ -156,7 +166,7 @@ void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms);
 
 /* For stats, read while other threads change them. */
 size_t fp_engine_held_bytes(fp_engine *e);
-uint64_t fp_engine_queue_full_retries(fp_engine *e);
+void fp_engine_counters(fp_engine *e, fp_counters *out);
 /* The authentication/TLS error that stopped this producer (0: none) and librdkafka's reason. */
 int fp_engine_credentials_error(fp_engine *e, const char **reason);
 

@@ -135,6 +135,8 @@ typedef void (*rdk_error_cb)(rd_kafka_t *rk, int err, const char *reason, void *
     X(rd_kafka_t *, rd_kafka_new, (int type, rd_kafka_conf_t *conf, char *errstr, size_t size))  \
     X(void, rd_kafka_destroy, (rd_kafka_t *rk))                                                  \
     X(int, rd_kafka_producev, (rd_kafka_t *rk, ...))                                             \
+    X(int, rd_kafka_produce_batch, (rd_kafka_topic_t *rkt, int32_t partition, int msgflags,      \
+                                    rd_kafka_message_t *rkmessages, int message_cnt))            \
     X(int, rd_kafka_poll, (rd_kafka_t *rk, int timeout_ms))                                      \
     X(int, rd_kafka_flush, (rd_kafka_t *rk, int timeout_ms))                                     \
     X(int, rd_kafka_purge, (rd_kafka_t *rk, int flags))                                          \

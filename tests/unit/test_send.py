@@ -56,5 +56,8 @@ def test_stats_count_sent_delivered_failed(make_producer):
         # metadata yet): librdkafka fails it in delivery
         p.send("t1", b"v") if i % 3 else p.send(f"new-{i}", b"v", partition=50)
     p.flush(30)
-    assert p.stats() == {"sent": 30, "delivered": 20, "failed": 10, "buffered_bytes": 0,
-                         "queue_full_retries": 0}
+    stats = p.stats()
+    batched = stats.pop("batched_records")
+    assert stats == {"sent": 30, "delivered": 20, "failed": 10, "buffered_bytes": 0,
+                     "queue_full_retries": 0}
+    assert 0 <= batched <= 30  # how many went in runs depends on the drain thread's timing
