@@ -131,6 +131,8 @@ cdef class ProducerCore:
         fp_engine_counters(engine, &self._final_counters)  # for stats()
         self._engine = NULL
         self._topics.clear()  # the engine owns and frees them
+        self._last_topic = None
+        self._last_topic_handle = NULL
         with nogil:
             fp_engine_join(engine)
             fp_engine_free(engine)

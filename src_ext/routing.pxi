@@ -8,11 +8,21 @@ cdef enum:
     PARTITION_RECHECK_MS = 2000
 
 
-cdef fp_topic *_topic(ProducerCore p, str topic) except NULL:
+cdef inline fp_topic *_topic(ProducerCore p, str topic) except NULL:
+    if topic is p._last_topic:
+        return p._last_topic_handle
+    return _topic_lookup(p, topic)
+
+
+cdef fp_topic *_topic_lookup(ProducerCore p, str topic) except NULL:
+    """The topic's registration in the engine, made on its first use; remembered as the last."""
     cdef fp_topic *t
     handle = p._topics.get(topic)
     if handle is not None:
-        return <fp_topic *><size_t>handle
+        t = <fp_topic *><size_t>handle
+        p._last_topic_handle = t
+        p._last_topic = topic
+        return t
     _check_topic_name(topic)
     handle = p._topics.get(topic)  # another thread may have registered it meanwhile
     if handle is not None:
@@ -23,6 +33,8 @@ cdef fp_topic *_topic(ProducerCore p, str topic) except NULL:
     if t == NULL:
         raise ValueError(f"librdkafka refused the topic name {topic!r}")
     p._topics[topic] = <size_t>t
+    p._last_topic_handle = t
+    p._last_topic = topic
     return t
 
 
