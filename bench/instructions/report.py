@@ -58,7 +58,7 @@ def table(results: dict[str, dict[str, Any]]) -> str:
                  f"{ratio:.2f}" if ratio is not None else "–",
                  *(_count(f["threads"][g]) for g in shown),
                  _count(f["in_send"]) if "in_send" in f else "",
-                 f"{f['batched_share'] + 0.0:.0%}".replace("-0%", "0%")
+                 f"{f['batched_share']:.0%}".replace("-0%", "0%")
                  if "batched_share" in f else ""]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

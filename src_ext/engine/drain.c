@@ -20,9 +20,10 @@
  * call): callgrind on the mock cluster, 2,338 instructions per record through produce_batch
  * against 3,234 through producev (argument parsing, per-call locking and clock reads). */
 #define FP_RUN_MAX 256
-/* produce_batch stamps its records with the time of the call, not of their send(): a record
- * whose send() time is older than this goes through producev with its own timestamp instead. */
-#define FP_RUN_TIME_SLACK_MS 5
+/* produce_batch stamps its records with the time of the call (ms). A run therefore only takes
+ * records whose send() time is that same millisecond, so that a record's timestamp is the time
+ * of its send() either way (a test reads the clock around send() and checks it); older records
+ * go through producev with their own timestamp. */
 
 /* ---- completions -------------------------------------------------------------------------- */
 
@@ -129,60 +130,6 @@ static int fp_wait_queue_room(fp_engine *e) {
     return 1;
 }
 
-/* Whether produce_batch can carry the slot: it has no headers or caller-given timestamp, and
- * the call's own time (now_ms) is within FP_RUN_TIME_SLACK_MS of its send(). */
-static int fp_slot_batchable(const fp_slot *slot, int64_t now_ms) {
-    return (slot->flags & FP_SLOT_SEND_TIME) && slot->headers == NULL &&
-           now_ms - slot->timestamp_ms <= FP_RUN_TIME_SLACK_MS;
-}
-
-/* A run of batchable slots for one partition (or all for librdkafka's partitioner), in ring
- * order, waiting for one produce_batch call. */
-typedef struct fp_run {
-    size_t len;
-    fp_slot *slots[FP_RUN_MAX];
-    rd_kafka_message_t messages[FP_RUN_MAX];
-} fp_run;
-
-/* Hands the run to librdkafka with produce_batch. One partition per call: with per-message
- * partitions (RD_KAFKA_MSG_F_PARTITION) librdkafka 2.x leaks a record whose partition it does not
- * know, and its flush then never ends. librdkafka fails every record after the first one its
- * full queue refused (QUEUE_FULL), so those are retried, in order, after serving delivery
- * reports, as fp_produce_slot does; other errors fail their record, as producev's would. */
-static void fp_produce_run(fp_engine *e, fp_run *run) {
-    size_t n = run->len, done = 0;
-    if (n == 0)
-        return;
-    rd_kafka_topic_t *rkt = run->slots[0]->rkt;
-    int32_t partition = run->slots[0]->partition;
-    for (size_t i = 0; i < n; i++) {
-        const fp_slot *slot = run->slots[i];
-        const char *key = fp_slot_key(slot);
-        rd_kafka_message_t *m = &run->messages[i];
-        memset(m, 0, sizeof(*m));
-        m->key = slot->flags & FP_SLOT_HAS_KEY ? (void *)key : NULL;
-        m->key_len = slot->key_len;
-        m->payload = slot->flags & FP_SLOT_HAS_VALUE ? (void *)(key + slot->key_len) : NULL;
-        m->len = slot->value_len;
-        m->_private = slot->opaque;
-    }
-    while (done < n) {
-        rdk.rd_kafka_produce_batch(rkt, partition, RDK_MSG_F_COPY, run->messages + done,
-                                   (int)(n - done));
-        for (; done < n && run->messages[done].err != RDK_ERR__QUEUE_FULL; done++)
-            if (run->messages[done].err != RDK_ERR_NO_ERROR)
-                fp_fail_slot(e, run->slots[done], run->messages[done].err);
-        if (done < n && !fp_wait_queue_room(e)) {
-            for (; done < n; done++)
-                fp_fail_slot(e, run->slots[done], RDK_ERR__PURGE_QUEUE);
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        free(run->slots[i]->external);
-    __atomic_add_fetch(&e->counters.batched_records, n, __ATOMIC_RELAXED);
-    run->len = 0;
-}
-
 static void fp_produce_slot(fp_engine *e, fp_slot *slot) {
     const char *key = fp_slot_key(slot);
     const char *value = key + slot->key_len;
@@ -212,6 +159,70 @@ static void fp_produce_slot(fp_engine *e, fp_slot *slot) {
         rdk.rd_kafka_headers_destroy(slot->headers);
     free(slot->external);
 }
+
+/* Whether produce_batch can carry the slot: it has no headers or caller-given timestamp, and
+ * it was sent in the millisecond now_ms. */
+static int fp_slot_batchable(const fp_slot *slot, int64_t now_ms) {
+    return (slot->flags & FP_SLOT_SEND_TIME) && slot->headers == NULL &&
+           slot->timestamp_ms == now_ms;
+}
+
+/* A run of batchable slots for one partition (or all for librdkafka's partitioner), in ring
+ * order, waiting for one produce_batch call. */
+typedef struct fp_run {
+    size_t len;
+    fp_slot *slots[FP_RUN_MAX];
+    rd_kafka_message_t messages[FP_RUN_MAX];
+} fp_run;
+
+/* Hands the run to librdkafka with produce_batch. One partition per call: with per-message
+ * partitions (RD_KAFKA_MSG_F_PARTITION) librdkafka 2.x leaks a record whose partition it does not
+ * know, and its flush then never ends. librdkafka fails every record after the first one its
+ * full queue refused (QUEUE_FULL), so those are retried, in order, after serving delivery
+ * reports, as fp_produce_slot does; other errors fail their record, as producev's would. */
+static void fp_produce_run(fp_engine *e, fp_run *run) {
+    size_t n = run->len, done = 0;
+    if (n == 0)
+        return;
+    run->len = 0;
+    rd_kafka_topic_t *rkt = run->slots[0]->rkt;
+    int32_t partition = run->slots[0]->partition;
+    int64_t sent_ms = run->slots[0]->timestamp_ms;
+    for (size_t i = 0; i < n; i++) {
+        const fp_slot *slot = run->slots[i];
+        const char *key = fp_slot_key(slot);
+        rd_kafka_message_t *m = &run->messages[i];
+        memset(m, 0, sizeof(*m));
+        m->key = slot->flags & FP_SLOT_HAS_KEY ? (void *)key : NULL;
+        m->key_len = slot->key_len;
+        m->payload = slot->flags & FP_SLOT_HAS_VALUE ? (void *)(key + slot->key_len) : NULL;
+        m->len = slot->value_len;
+        m->_private = slot->opaque;
+    }
+    while (done < n) {
+        if (fp_wallclock_ms() != sent_ms) {
+            /* their send()'s millisecond is over (or passed while librdkafka's queue was full):
+             * the rest go one by one with their own timestamp */
+            for (size_t i = done; i < n; i++)
+                fp_produce_slot(e, run->slots[i]);
+            n = done;
+            break;
+        }
+        rdk.rd_kafka_produce_batch(rkt, partition, RDK_MSG_F_COPY, run->messages + done,
+                                   (int)(n - done));
+        for (; done < n && run->messages[done].err != RDK_ERR__QUEUE_FULL; done++)
+            if (run->messages[done].err != RDK_ERR_NO_ERROR)
+                fp_fail_slot(e, run->slots[done], run->messages[done].err);
+        if (done < n && !fp_wait_queue_room(e)) {
+            for (; done < n; done++)
+                fp_fail_slot(e, run->slots[done], RDK_ERR__PURGE_QUEUE);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(run->slots[i]->external);
+    __atomic_add_fetch(&e->counters.batched_records, n, __ATOMIC_RELAXED);
+}
+
 
 /* After ring or buffer space was released: wakes writers blocked for it, if there are any.
  * The release (a seq_cst store or read-modify-write of tail/held_bytes) and this load pair with
