@@ -342,8 +342,8 @@ cdef class ProducerCore:
         often librdkafka's own queue was full so a record had to be retried in order
         ("queue_full_retries"; only with queue.buffering.max.* set below buffer.memory), and how
         many records went to librdkafka in runs ("batched_records": rd_kafka_produce_batch;
-        the others, with headers, an explicit timestamp or that waited in the ring for more than
-        a few ms, one by one)."""
+        the others, with headers, an explicit timestamp or taken by the drain thread after the
+        millisecond of their send(), one by one)."""
         cdef fp_counters counters = self._final_counters
         if self._engine != NULL:
             fp_engine_counters(self._engine, &counters)

@@ -223,7 +223,6 @@ static void fp_produce_run(fp_engine *e, fp_run *run) {
     __atomic_add_fetch(&e->counters.batched_records, n, __ATOMIC_RELAXED);
 }
 
-
 /* After ring or buffer space was released: wakes writers blocked for it, if there are any.
  * The release (a seq_cst store or read-modify-write of tail/held_bytes) and this load pair with
  * the waiter's increment of space_waiters and seq_cst look at tail/held_bytes in fp_wait_space:

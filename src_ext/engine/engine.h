@@ -143,8 +143,9 @@ int fp_engine_wait_reserve(fp_engine *e, size_t charge, int wait_ms);
 void fp_engine_unreserve(fp_engine *e, size_t charge);
 
 /* Writes one record into the ring (the caller reserved its charge and is the only writer).
- * key_len/value_len -1 mean null; timestamp_ms may be FP_TIMESTAMP_AT_SEND. Returns 1, or 0 if the ring has no room now (nothing written;
- * wait with fp_engine_wait_ring and try again), or -1 if memory for a large record ran out. */
+ * key_len/value_len -1 mean null; timestamp_ms may be FP_TIMESTAMP_AT_SEND. Returns 1, or 0 if
+ * the ring has no room now (nothing written; wait with fp_engine_wait_ring and try again), or -1
+ * if memory for a large record ran out. */
 int fp_engine_write(fp_engine *e, rd_kafka_topic_t *rkt, int32_t partition,
                     int64_t timestamp_ms, const char *key, ssize_t key_len,
                     const char *value, ssize_t value_len, rd_kafka_headers_t *headers,
