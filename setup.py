@@ -68,6 +68,9 @@ setup(
         compiler_directives={
             "language_level": "3",
             "embedsignature": True,
+            # no generated __reduce_cython__/__setstate_cython__ in help(): none of these
+            # objects can be pickled (a producer holds threads and librdkafka)
+            "auto_pickle": False,
             "linetrace": debug,
         },
     ),

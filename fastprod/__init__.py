@@ -19,7 +19,8 @@ from fastprod.errors import (
     SerializationError,
 )
 from fastprod.producer import Producer
-from fastprod.records import ProducerRecord, RecordMetadata, TimestampType
+from fastprod.records import (ProducerRecord, RecordMetadata, ThrottleEvent, TimestampType,
+                              TopicPartition)
 
 __all__ = [
     "BatchResult",
@@ -36,7 +37,9 @@ __all__ = [
     "QueueFullError",
     "RecordMetadata",
     "SerializationError",
+    "ThrottleEvent",
     "TimestampType",
+    "TopicPartition",
     "__version__",
     "librdkafka_version",
 ]

@@ -25,16 +25,45 @@ cdef class _Encoding:
     cdef inline void give_back(self, object encoded) noexcept
 
 
+cdef class _Dispatcher
+
+
+@cython.final
+cdef class _ClientEvents:
+    cdef object logger
+    cdef object error_cb, throttle_cb, stats_cb
+    cdef dict last_logged  # (level, facility, message) -> [ms it was last logged, repeats since]
+    cdef dict metrics  # librdkafka's latest statistics, parsed (metrics())
+    cdef fp_events events
+
+    cdef forward(self, fp_engine *engine, _Dispatcher dispatcher)
+    cdef _error(self, int code, str reason)
+    cdef _throttle(self, str broker_name, int32_t broker_id, int throttle_ms)
+    cdef _log(self, int level, str facility, str message)
+
+
 @cython.final
 cdef class _Dispatcher:
     cdef fp_engine *engine
+    cdef _ClientEvents client_events
     cdef uint64_t delivered, failed
     cdef bint finished  # the loop ended: the engine is stopped and nothing reads it here any more
     cdef bint free_when_finished  # the producer is gone: free the engine after the loop
     cdef size_t next_item  # _resolve's progress through a batch, where to go on if it raised
+    # The first exception a delivery callback or on_delivery_error raised, for flush()/close().
+    cdef object callback_error
+    # send_and_forget()'s failed records go to on_delivery_error(exc, record), or else to the log,
+    # one line per second at most: when the last line was written and how many failed since.
+    cdef object on_delivery_error
+    cdef int64_t lost_logged_ms
+    cdef uint64_t lost_unlogged
 
     cdef _resolve_until_finished(self)
     cdef int _resolve(self, fp_completions *batch) except -1
+    cdef _report_lost(self, fp_completion *c)
+    cdef _log_lost(self, str topic, int32_t partition, exc)
+    cdef _log_unlogged_lost(self)
+    cdef callback_failed(self, BaseException exc)
 
 
 cdef class ProducerCore:
@@ -59,7 +88,6 @@ cdef class ProducerCore:
     cdef object _dispatcher  # its thread
     cdef _Dispatcher _dispatch
     cdef object _dispatcher_ident
-    cdef object _callback_error
     cdef int _users  # calls under way that may run Python code or wait (see send.pxi)
     cdef uint64_t _sent
     cdef fp_counters _final_counters  # the engine's counters when it was freed
@@ -91,6 +119,7 @@ cdef class DeliveryFuture:
     cdef unsigned char _timestamp_type
     cdef unsigned char _cb_kind
     cdef unsigned char _status  # RDK_MSG_STATUS_* of a failed record
+    cdef int32_t _header_size  # in the padding after the four chars: the size stays 96
     # The common case, one callback without extra arguments, lives here; anything else goes to
     # _more_callbacks as (kind, fn, args, kwargs).
     cdef object _cb_fn

@@ -25,7 +25,12 @@ class InvalidTopicError(FastProdError, ValueError):
 
 
 class KafkaTimeoutError(FastProdError, TimeoutError):
-    """A wait ran out: buffer full past max.block.ms, or a flush/get timeout."""
+    """A wait ran out: buffer full past max.block.ms, or a flush/get timeout.
+
+    From ``flush()``, ``unacknowledged`` is the number of records it left (None otherwise).
+    """
+
+    unacknowledged: int | None = None
 
 
 class QueueFullError(FastProdError, BufferError):

@@ -73,7 +73,7 @@ class PartitionEofError(KafkaError):
     name = '_PARTITION_EOF'
 
 
-class UnknownPartitionError(KafkaError):
+class UnknownPartitionError(KafkaError, ValueError):
     """Local: Unknown partition"""
 
     code = -190

@@ -1,15 +1,16 @@
 """The ``fastprod`` command line (also ``python -m fastprod``).
 
     fastprod produce TOPIC [--file F] [--value-format json|str|bytes] [--key-field NAME]
-                           [--bootstrap HOST:PORT] [--config name=value ...]
+                           [--bootstrap HOST:PORT] [--connect-timeout S] [--config name=value ...]
     fastprod bench [--local [--local-port P] | --bootstrap HOST:PORT] [--scenario S ...]
                    [--clients a,b] [--records N] [--runs N] [--json FILE] [--plot FILE.png]
     fastprod kafka fetch|start|stop|status|signal NODE SIG|restart-node NODE
                    [--nodes N] [--port P] [--dir D] [--secure]
 
 produce reads one record per line (stdin or --file), sends them in batches, shows the rate on
-stderr, and ends with a summary. Exit status: 0 when every record was delivered, 1 when some
-failed, 2 for bad arguments or input.
+stderr, and ends with a summary (also when a bad line stops it: what was sent before it is
+delivered and counted). Exit status: 0 when every record was delivered, 1 when some failed, 2
+for bad arguments or input, 3 when no broker answered within --connect-timeout.
 
 bench compares fastprod with the other clients on one broker (see fastprod.bench.run); exit
 status 1 when a client's run failed (a client that is not installed is skipped, not failed).
@@ -30,11 +31,12 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from fastprod.errors import FastProdError
+from fastprod.errors import FastProdError, KafkaError, KafkaTimeoutError
 from fastprod.producer import Producer
 
 CHUNK = 10_000  # lines per send_batch call
 PROGRESS_EVERY_S = 0.5
+EXIT_UNREACHABLE = 3
 
 
 class InputError(Exception):
@@ -43,12 +45,16 @@ class InputError(Exception):
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="fastprod", description="fastprod, a fast Kafka producer")
+    ap.add_argument("--version", action="version", version=_version())
     # Not "command": that is the verb of `fastprod kafka VERB`, whose arguments the launcher defines.
     commands = ap.add_subparsers(dest="subcommand", required=True)
     produce = commands.add_parser("produce", help="send lines from stdin or a file to a topic")
     produce.add_argument("topic")
     produce.add_argument("--bootstrap", default=os.environ.get("FASTPROD_BOOTSTRAP"),
                          help="host:port[,host:port] (default: $FASTPROD_BOOTSTRAP)")
+    produce.add_argument("--connect-timeout", type=float, default=10.0, metavar="S",
+                         help="seconds to wait for the broker to answer before giving up with "
+                              f"exit status {EXIT_UNREACHABLE} (default: 10)")
     produce.add_argument("--file", help="read this file instead of stdin")
     produce.add_argument("--value-format", choices=["json", "str", "bytes"], default="bytes",
                          help="json: each line a JSON value, re-encoded compactly; str: UTF-8 "
@@ -71,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     kafka_command.add_arguments(kafka)
     return ap
+
+
+def _version() -> str:
+    from fastprod import __version__, librdkafka_version
+
+    return f"fastprod {__version__} (librdkafka {librdkafka_version()[0]})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,27 +110,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not sep or not name:
             ap.error(f"--config takes NAME=VALUE, not {item!r}")
         config[name] = value
+    if args.connect_timeout <= 0:
+        ap.error("--connect-timeout must be > 0")
     try:
-        return _produce(args, config)
-    except (InputError, FastProdError) as exc:
+        stream: BinaryIO = open(args.file, "rb") if args.file else sys.stdin.buffer
+    except OSError as exc:
+        ap.exit(2, f"fastprod: cannot read {args.file}: {exc.strerror}\n")
+    try:
+        return _produce(args, config, stream)
+    except FastProdError as exc:
         print(f"fastprod: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if args.file:
+            stream.close()
 
 
-def _produce(args: argparse.Namespace, config: dict[str, object]) -> int:
+def _produce(args: argparse.Namespace, config: dict[str, object], stream: BinaryIO) -> int:
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     serializer = "json" if args.value_format == "json" else None
-    stream: BinaryIO = open(args.file, "rb") if args.file else sys.stdin.buffer
     results = []
     sent = 0
+    stopped_by: str | None = None
     t0 = last = time.monotonic()
-    try:
-        with Producer(args.bootstrap, value_serializer=serializer, config=config) as producer:
+    with Producer(args.bootstrap, value_serializer=serializer, config=config) as producer:
+        try:
+            producer.partitions_for(args.topic, timeout=args.connect_timeout)
+        except KafkaTimeoutError as exc:
+            if not (isinstance(exc.__cause__, KafkaError) and exc.__cause__.code > 0):
+                producer.close(0)
+                print(f"fastprod: no broker at {args.bootstrap} answered within "
+                      f"{args.connect_timeout:g} s (--connect-timeout)", file=sys.stderr)
+                return EXIT_UNREACHABLE
+            # a broker answered that the topic is not there (yet): the records will say more
+        try:
             for chunk in _chunks(stream, args.value_format):
                 kwargs: dict[str, Any] = {"key_field": args.key_field} if args.key_field else {}
                 try:
                     results.append(producer.send_batch(args.topic, chunk, **kwargs))
                 except FastProdError as exc:
+                    queued = _batch_result(exc)
+                    if queued is not None:
+                        results.append(queued)
                     raise InputError(f"line {sent + _batch_index(exc) + 1}: {exc}") from None
                 sent += len(chunk)
                 now = time.monotonic()
@@ -126,11 +159,11 @@ def _produce(args: argparse.Namespace, config: dict[str, object]) -> int:
                     last = now
                     print(f"\r{sent:,} sent  {_delivered(results):,} delivered  "
                           f"{sent / (now - t0):,.0f} msgs/s", end="", file=sys.stderr)
-            producer.flush()
-    finally:
-        if args.file:
-            stream.close()
+        except InputError as exc:
+            stopped_by = str(exc)
+        producer.flush()
     seconds = time.monotonic() - t0
+    sent = sum(r.sent for r in results)
     delivered = _delivered(results)
     failed = sum(r.failed for r in results)
     if progress:
@@ -140,6 +173,10 @@ def _produce(args: argparse.Namespace, config: dict[str, object]) -> int:
     for result in results:
         for index, error in result.failures[:5]:
             print(f"  failed: {error}", file=sys.stderr)
+    if stopped_by is not None:
+        print(f"fastprod: stopped at {stopped_by}; the {sent:,} records before it were sent "
+              "(see above)", file=sys.stderr)
+        return 2
     return 0 if failed == 0 and delivered == sent else 1
 
 
@@ -147,28 +184,35 @@ def _delivered(results: list[Any]) -> int:
     return sum(r.delivered for r in results)
 
 
+def _batch_result(exc: BaseException) -> Any:
+    """The BatchResult of the records a failed send_batch() queued before the bad one."""
+    return getattr(exc, "batch_result", None)
+
+
 def _batch_index(exc: BaseException) -> int:
-    result = getattr(exc, "batch_result", None)
+    result = _batch_result(exc)
     return 0 if result is None else result.sent
 
 
 def _chunks(stream: BinaryIO, value_format: str) -> Iterator[list[Any]]:
+    """Lists of up to CHUNK records read from stream, one per line. A line the format cannot
+    read raises InputError, after the records before it were yielded."""
     decode = msgspec.json.Decoder()
     chunk: list[Any] = []
     for number, line in enumerate(stream, 1):
         line = line.rstrip(b"\r\n")
-        if value_format == "json":
-            try:
+        try:
+            if value_format == "json":
                 chunk.append(decode.decode(line))
-            except msgspec.DecodeError as exc:
-                raise InputError(f"line {number} is not JSON: {exc}") from None
-        elif value_format == "str":
-            try:
+            elif value_format == "str":
                 chunk.append(line.decode())
-            except UnicodeDecodeError as exc:
-                raise InputError(f"line {number} is not UTF-8: {exc}") from None
-        else:
-            chunk.append(line)
+            else:
+                chunk.append(line)
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            if chunk:
+                yield chunk
+            what = "JSON" if value_format == "json" else "UTF-8"
+            raise InputError(f"line {number} is not {what}: {exc}") from None
         if len(chunk) == CHUNK:
             yield chunk
             chunk = []

@@ -46,6 +46,7 @@ KEYWORDS: dict[str, str] = {
     "ssl_certfile": "ssl.certificate.location",
     "ssl_keyfile": "ssl.key.location",
     "ssl_password": "ssl.key.password",
+    "statistics_interval_ms": "statistics.interval.ms",  # librdkafka's (stats_cb, metrics())
 }
 
 # Java producer names that librdkafka spells differently.
@@ -64,6 +65,9 @@ DEFAULTS: dict[str, str] = {
     "acks": "all",
     "linger.ms": "5",
     "delivery.timeout.ms": "120000",
+    # librdkafka spaces its first connections by half of this: 100 ms delayed every first
+    # acknowledgement by ~50 ms, Java's 50 by ~25 (issue 14).
+    "reconnect.backoff.ms": "50",
     # fastprod partitions records itself (see PARTITIONERS); this only matters for the
     # librdkafka-delegated choices and is Java's hash in case anything reaches it.
     "partitioner": "murmur2_random",
@@ -71,6 +75,14 @@ DEFAULTS: dict[str, str] = {
     # limits are lifted so that they never bound first.
     "queue.buffering.max.messages": "2147483647",
     "queue.buffering.max.kbytes": "2147483647",
+}
+
+# The callables Producer() takes besides serializers and partitioner, and what each must be.
+CALLBACKS = {
+    "on_delivery_error": "callable(exception, record)",
+    "error_cb": "callable(exception)",
+    "throttle_cb": "callable(event)",
+    "stats_cb": "callable(statistics_dict)",
 }
 
 BUFFER_MEMORY_DEFAULT = 32 * 1024 * 1024
@@ -103,6 +115,13 @@ class ProducerConfig:
     linger_ms: float
     max_message_bytes: int  # send() refuses bigger records (key + value + headers)
     checks_topic_limit: bool  # uncompressed: records are checked against a topic's limit
+    # send_and_forget()'s failed records go to on_delivery_error(exception, record), else the log
+    on_delivery_error: Callable[[BaseException, Any], object] | None = None
+    error_cb: Callable[[BaseException], object] | None = None  # see Producer's docstring
+    throttle_cb: Callable[[Any], object] | None = None
+    stats_cb: Callable[[dict[str, Any]], object] | None = None
+    # librdkafka's log lines go to this logging.Logger (None: the "fastprod.librdkafka" logger)
+    logger: Any = None
 
     def __repr__(self) -> str:
         shown = [(k, "******" if _secret(k) else v) for k, v in self.properties]
@@ -144,7 +163,17 @@ def _number(name: str, value: object) -> float:
 def resolve(keywords: Mapping[str, object], config: Mapping[str, object] | None) -> ProducerConfig:
     """Merge keyword arguments and the config dict into one validated ProducerConfig."""
     merged: dict[str, object] = {}
+    for key, shape in CALLBACKS.items():
+        value = keywords.get(key)
+        if value is not None and not callable(value):
+            raise ConfigError(f"{key} must be {shape}, not {type(value).__name__}")
+    logger = keywords.get("logger")
+    if logger is not None and not callable(getattr(logger, "log", None)):
+        raise ConfigError(f"logger must be a logging.Logger (or have its log method), not "
+                          f"{type(logger).__name__}")
     for key, value in keywords.items():
+        if key in CALLBACKS or key == "logger":
+            continue
         if key in ("key_serializer", "value_serializer", "partitioner"):
             merged[key.replace("_", ".")] = value
             continue
@@ -178,6 +207,11 @@ def resolve(keywords: Mapping[str, object], config: Mapping[str, object] | None)
         merged.get("topic.metadata.refresh.interval.ms", METADATA_REFRESH_MS_DEFAULT))
 
     _check_conflicts(merged)
+    if keywords.get("stats_cb") is not None and \
+            _number("statistics.interval.ms", merged.get("statistics.interval.ms", 0)) <= 0:
+        raise ConfigError("stats_cb needs statistics_interval_ms (statistics.interval.ms), "
+                          "e.g. 5000: librdkafka sends no statistics without it")
+    callbacks: dict[str, Any] = {key: keywords.get(key) for key in CALLBACKS}
     properties = {k: v for k, v in DEFAULTS.items()}
     if _idempotence_ruled_out(merged):
         # Java: without an explicit enable.idempotence, acks other than all turn idempotence off.
@@ -192,7 +226,8 @@ def resolve(keywords: Mapping[str, object], config: Mapping[str, object] | None)
         # A broker judges the compressed batch, which send() cannot know: with compression a
         # record over the topic's limit may still be taken, so only uncompressed ones are checked.
         checks_topic_limit=properties.get(
-            "compression.type", properties.get("compression.codec", "none")) == "none")
+            "compression.type", properties.get("compression.codec", "none")) == "none",
+        logger=logger, **callbacks)
 
 
 def _partitioner(merged: dict[str, object]) -> int | Callable[..., int]:
@@ -238,7 +273,22 @@ def _idempotence_ruled_out(merged: Mapping[str, object]) -> bool:
     return "enable.idempotence" not in merged and bool(_idempotence_conflicts(merged))
 
 
+def _check_acks(merged: Mapping[str, object]) -> None:
+    """acks is one of 0, 1, -1/"all" (librdkafka takes any number up to 1000 and every record then
+    fails at the broker with InvalidRequiredAcks)."""
+    for name in ("acks", "request.required.acks"):
+        if name in merged and str(merged[name]).strip().lower() not in ("0", "1", "-1", "all"):
+            raise ConfigError(f"{name!r} must be 0, 1, -1 or 'all', not {merged[name]!r}")
+
+
 def _check_conflicts(merged: Mapping[str, object]) -> None:
+    _check_acks(merged)
+    if merged.get("transactional.id"):
+        # librdkafka would start (after complaining about message.timeout.ms, its name for
+        # delivery.timeout.ms, against transaction.timeout.ms) and then fail every record with
+        # "Erroneous state": no transaction was begun.
+        raise ConfigError("transactional.id: this fastprod has no transactions API "
+                          "(init/begin/commit), without which every record would fail")
     idempotent = str(merged.get("enable.idempotence", "true")).lower() in ("true", "1")
     if "enable.idempotence" in merged and idempotent:
         conflicts = _idempotence_conflicts(merged)

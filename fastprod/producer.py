@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import weakref
 import typing
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Generic
 
 from fastprod import _core
 from fastprod.config import resolve
+from fastprod.errors import KafkaError
+from fastprod.records import ProducerRecord, ThrottleEvent
 from fastprod.serializers import Serializer
 
 if TYPE_CHECKING:
@@ -61,6 +64,27 @@ class Producer(Generic[K, V], _core.ProducerCore[K, V]):  # Generic first: its [
         ``"consistent_random"``, ``"consistent"``, ``"random"``, ``"fnv1a"``, ``"fnv1a_random"``:
         librdkafka's partitioner of that name (same placement as other librdkafka clients).
         Partition counts are refreshed every ``metadata_max_age_ms`` (default 5 minutes).
+    on_delivery_error:
+        ``on_delivery_error(exception, record)`` for each record sent with
+        :meth:`send_and_forget` that failed for good (``record`` is a :class:`ProducerRecord`
+        with the serialized key and value; headers are not kept). Runs on fastprod's dispatcher
+        thread; what it raises is re-raised by the next flush()/close(). Without it such
+        failures are logged on the ``fastprod`` logger, one line per second at most.
+    logger:
+        Where librdkafka's own log lines go (a :class:`logging.Logger`; default: the
+        ``fastprod.librdkafka`` logger), with syslog levels mapped to logging's (3 ERROR,
+        4 WARNING, 5-6 INFO, 7 DEBUG: ``config={"debug": "broker"}`` needs DEBUG enabled). A line
+        repeated within a minute is logged once, with the count at its next appearance.
+    error_cb, throttle_cb, stats_cb:
+        confluent-kafka's callbacks, run on fastprod's dispatcher thread (what they raise is
+        re-raised by the next flush()/close()). ``error_cb(exception)``: librdkafka's errors
+        about the client as a whole (brokers down, authentication, a fatal error), as
+        :class:`fastprod.errors.KafkaError`; without it they are logged on the
+        ``fastprod.librdkafka`` logger (fatal ones as ERROR, the others as WARNING).
+        ``throttle_cb(event)``: a broker throttled this producer (a :class:`ThrottleEvent` with
+        ``broker_name``, ``broker_id``, ``throttle_time`` in seconds). ``stats_cb(dict)``:
+        librdkafka's statistics, parsed, every ``statistics_interval_ms`` (which it needs; also
+        kept for :meth:`metrics`).
     config:
         Any librdkafka property or Java producer property by its dotted name, e.g.
         ``{"compression.type": "lz4"}``. Unknown names raise ConfigError.
@@ -81,7 +105,13 @@ class Producer(Generic[K, V], _core.ProducerCore[K, V]):  # Generic first: its [
                  key_serializer: Callable[[Any], Any] | Serializer[Any] | str | None = None,
                  value_serializer: Callable[[Any], Any] | Serializer[Any] | str | None = None,
                  partitioner: str | Callable[[bytes | None, tuple[int, ...], tuple[int, ...]], int]
-                 | None = None, **settings: object) -> None:
+                 | None = None,
+                 on_delivery_error: Callable[[KafkaError, ProducerRecord], object] | None = None,
+                 logger: logging.Logger | None = None,
+                 error_cb: Callable[[KafkaError], object] | None = None,
+                 throttle_cb: Callable[[ThrottleEvent], object] | None = None,
+                 stats_cb: Callable[[dict[str, Any]], object] | None = None,
+                 **settings: object) -> None:
         keywords: dict[str, object] = dict(settings)
         if bootstrap_servers is not None:
             keywords["bootstrap_servers"] = bootstrap_servers
@@ -89,6 +119,11 @@ class Producer(Generic[K, V], _core.ProducerCore[K, V]):  # Generic first: its [
         keywords["value_serializer"] = value_serializer
         if partitioner is not None:
             keywords["partitioner"] = partitioner
+        for key, value in (("on_delivery_error", on_delivery_error), ("logger", logger),
+                           ("error_cb", error_cb), ("throttle_cb", throttle_cb),
+                           ("stats_cb", stats_cb)):
+            if value is not None:
+                keywords[key] = value
         self._start(resolve(keywords, config))
         _live.add(self)
 

@@ -19,16 +19,46 @@ class TimestampType(enum.IntEnum):
     LOG_APPEND_TIME = 1  #: set by the broker, for topics with message.timestamp.type=LogAppendTime
 
 
+class TopicPartition(NamedTuple):
+    """A topic and one of its partitions (kafka-python's TopicPartition)."""
+
+    topic: str
+    partition: int
+
+
+class ThrottleEvent(NamedTuple):
+    """A broker delayed this producer's requests for its quota (confluent-kafka's
+    ThrottleEvent): ``throttle_time`` in seconds."""
+
+    broker_name: str
+    broker_id: int
+    throttle_time: float
+
+
 class RecordMetadata(NamedTuple):
-    """Where and when the broker stored a record (Java's RecordMetadata)."""
+    """Where and when the broker stored a record: Java's RecordMetadata, with kafka-python's
+    ``serialized_header_size``, ``topic_partition`` and ``checksum`` (kafka-python's positional
+    order differs: use the names)."""
 
     topic: str
     partition: int
     offset: int             #: -1 when acks=0
     timestamp: int          #: ms since the epoch; the broker's time for LOG_APPEND_TIME topics
     timestamp_type: TimestampType
-    serialized_key_size: int    #: -1 for a null key
-    serialized_value_size: int  #: -1 for a null value
+    serialized_key_size: int     #: -1 for a null key
+    serialized_value_size: int   #: -1 for a null value
+    serialized_header_size: int  #: bytes of header names and values; -1 without headers
+
+    @property
+    def topic_partition(self) -> TopicPartition:
+        """``TopicPartition(topic, partition)``."""
+        return TopicPartition(self.topic, self.partition)
+
+    @property
+    def checksum(self) -> None:
+        """Always None: record batches since Kafka 0.11 (v2) have no per-record checksum
+        (kafka-python says None for them too)."""
+        return None
 
 
 class ProducerRecord(msgspec.Struct):

@@ -1,4 +1,4 @@
-# cython: language_level=3, embedsignature=True
+# cython: language_level=3, embedsignature=True, auto_pickle=False
 """fastprod._core: the compiled record path of fastprod (see fastprod.Producer for the API)."""
 
 cimport cython
@@ -6,6 +6,8 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStri
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport Py_INCREF, Py_DECREF, PyObject
+from cpython.tuple cimport PyTuple_SET_ITEM
+from cpython.object cimport PyTypeObject
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t, INT32_MAX, INT64_MAX, INT64_MIN
 from libc.stdlib cimport free, malloc
@@ -14,8 +16,10 @@ from cpython.sequence cimport PySequence_Fast, PySequence_Fast_GET_ITEM, PySeque
 
 from cengine cimport *  # the C engine's declarations
 
+import json
 import logging
 import os
+import re
 import sys
 import threading
 import types
@@ -23,9 +27,11 @@ import warnings
 
 from fastprod import errors as _errors
 from fastprod.records import (ProducerRecord as _ProducerRecord, RecordMetadata as _RecordMetadata,
-                              TimestampType as _TimestampType, check_topic_name as _check_topic_name)
+                              ThrottleEvent as _ThrottleEvent, TimestampType as _TimestampType,
+                              check_topic_name as _check_topic_name)
 
 _log = logging.getLogger("fastprod")
+_librdkafka_logger = logging.getLogger("fastprod.librdkafka")
 
 cdef enum:
     # Waits without the GIL are cut into slices of this length, so Ctrl-C is seen between them.
@@ -136,9 +142,26 @@ include "record_views.pxi"
 include "encodings.pxi"
 include "futures.pxi"
 include "batches.pxi"
+include "events.pxi"
 include "dispatch.pxi"
 include "record_checks.pxi"
 include "routing.pxi"
 include "send.pxi"
 include "producer_core.pxi"
 include "send_batch.pxi"
+
+
+cdef extern from "Python.h":
+    void PyType_Modified(PyTypeObject *type)
+
+
+cdef _hide_vtables(tuple classes):
+    """Removes Cython's __pyx_vtable__ capsule from the public classes' dicts, where help()
+    shows it. Cython reads it only to cimport a class from another module; this module's code
+    reaches its vtables through C pointers, and there is no other module."""
+    for cls in classes:
+        (<dict><object>(<PyTypeObject *>cls).tp_dict).pop("__pyx_vtable__", None)
+        PyType_Modified(<PyTypeObject *>cls)
+
+
+_hide_vtables((ProducerCore, DeliveryFuture, BatchResult))

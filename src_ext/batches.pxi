@@ -26,8 +26,8 @@ cdef inline void _hold_result(void *opaque) noexcept:
     """The reference a record in the ring holds to its DeliveryFuture, dropped by its _resolve.
     Taken as the record is written, before any Python code runs (the finalizers of send()'s
     locals may let the dispatcher resolve the record before send() returns). A BatchResult
-    holds itself from _open until its last record resolved."""
-    if not _is_batch_opaque(opaque):
+    holds itself from _open until its last record resolved; send_and_forget() has none (NULL)."""
+    if opaque != NULL and not _is_batch_opaque(opaque):
         Py_INCREF(<object>opaque)
 
 

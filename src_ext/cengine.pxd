@@ -1,6 +1,6 @@
 # Cython view of the C engine (src_ext/engine/): declarations only, one block per header; the
 # headers say what each function does and on which thread.
-from libc.stdint cimport int16_t, int32_t, int64_t, uint64_t
+from libc.stdint cimport int16_t, int32_t, int64_t, uint32_t, uint64_t
 
 
 cdef extern from "rdk.h" nogil:
@@ -34,6 +34,7 @@ cdef extern from "rdk.h" nogil:
         rd_kafka_topic_t *(*rd_kafka_topic_new)(rd_kafka_t *rk, const char *topic,
                                                 rd_kafka_topic_conf_t *conf)
         void (*rd_kafka_topic_destroy)(rd_kafka_topic_t *rkt)
+        const char *(*rd_kafka_topic_name)(const rd_kafka_topic_t *rkt)
         rd_kafka_headers_t *(*rd_kafka_headers_new)(size_t initial_count)
         void (*rd_kafka_headers_destroy)(rd_kafka_headers_t *hdrs)
         int (*rd_kafka_header_add)(rd_kafka_headers_t *hdrs, const char *name, Py_ssize_t name_size,
@@ -52,6 +53,9 @@ cdef extern from "rdk.h" nogil:
         RDK_MSG_STATUS_NOT_PERSISTED
         RDK_MSG_STATUS_POSSIBLY_PERSISTED
         RDK_MSG_STATUS_PERSISTED
+        RDK_PURGE_F_QUEUE
+        RDK_PURGE_F_INFLIGHT
+        RDK_PURGE_F_NON_BLOCKING
 
 
 cdef extern from "partition.h" nogil:
@@ -108,16 +112,46 @@ cdef extern from "engine.h" nogil:
         int16_t timestamp_type
         int16_t status
 
+    ctypedef struct fp_lost_record:
+        rd_kafka_topic_t *rkt
+        uint32_t key_len
+        uint32_t value_len
+        uint32_t flags
+        char bytes[1]
+    const size_t FP_OPAQUE_LOST
+    enum:
+        FP_SLOT_HAS_KEY
+        FP_SLOT_HAS_VALUE
+
     ctypedef struct fp_completions:
         fp_completion *items
         size_t len
         size_t cap
+
+    ctypedef struct fp_event:
+        int kind
+        int code
+        int32_t broker_id
+        char facility[20]
+        char text[484]
+
+    ctypedef struct fp_events:
+        fp_event *items
+        size_t len
+        size_t cap
+        uint64_t dropped
+
+    enum:
+        FP_EVENT_LOG
+        FP_EVENT_ERROR
+        FP_EVENT_THROTTLE
 
     ctypedef struct fp_engine:
         rd_kafka_t *rk
     ctypedef struct fp_counters:
         uint64_t queue_full_retries
         uint64_t batched_records
+        uint64_t untracked_delivered
     const int64_t FP_TIMESTAMP_AT_SEND
 
 
@@ -135,10 +169,14 @@ cdef extern from "engine.h" nogil:
     void fp_engine_wait_ring(fp_engine *e, int wait_ms)
     size_t fp_engine_take(fp_engine *e, fp_completions *out, int wait_ms, int *finished)
     void fp_engine_resolved(fp_engine *e, size_t n)
+    size_t fp_engine_take_events(fp_engine *e, fp_events *out, char **stats_json)
     uint64_t fp_engine_wait_idle(fp_engine *e, int wait_ms)
     uint64_t fp_engine_generation(fp_engine *e)
     void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms)
     size_t fp_engine_held_bytes(fp_engine *e)
+    uint64_t fp_engine_purge(fp_engine *e, int flags)
+    bint fp_engine_wait_purged(fp_engine *e, uint64_t ticket, int wait_ms)
+    uint64_t fp_engine_outstanding(fp_engine *e)
     void fp_engine_counters(fp_engine *e, fp_counters *out)
     int fp_engine_credentials_error(fp_engine *e, const char **reason)
     void fp_engine_stop(fp_engine *e, int64_t deadline_ms)

@@ -32,6 +32,7 @@ cdef class ProducerCore:
         cdef char errstr[512]
         cdef rd_kafka_conf_t *conf
         cdef int res
+        cdef _ClientEvents events
         if self._engine != NULL:
             raise RuntimeError("producer already started")
         properties = list(config.properties)
@@ -74,6 +75,12 @@ cdef class ProducerCore:
         # The thread holds the dispatcher, not this producer, so a dropped producer is collected.
         self._dispatch = _Dispatcher.__new__(_Dispatcher)
         self._dispatch.engine = self._engine
+        self._dispatch.on_delivery_error = config.on_delivery_error
+        events = self._dispatch.client_events = _ClientEvents.__new__(_ClientEvents)
+        events.logger = config.logger if config.logger is not None else _librdkafka_logger
+        events.error_cb = config.error_cb
+        events.throttle_cb = config.throttle_cb
+        events.stats_cb = config.stats_cb
         self._dispatcher = threading.Thread(target=self._dispatch.run, daemon=True,
                                             name="fastprod-dispatcher")
         try:
@@ -171,34 +178,48 @@ cdef class ProducerCore:
         full this waits without the GIL up to max.block.ms, then raises KafkaTimeoutError
         (QueueFullError at once with max_block_ms=0).
         """
-        cdef Py_ssize_t sizes[2]
+        cdef Py_ssize_t sizes[3]
         cdef DeliveryFuture future
         cdef fp_topic *t
         self._check_usable()
         self._users += 1
         try:
             if type(topic) is not str:
-                if not isinstance(topic, _ProducerRecord):
-                    raise TypeError(
-                        f"topic must be str or a ProducerRecord, not {type(topic).__name__}")
-                if (value is not None or key is not None or partition is not None
-                        or timestamp_ms is not None or headers is not None):
-                    raise TypeError(
-                        "send(record) takes no other arguments: they are the record's fields")
-                record = topic
-                topic, value, key = record.topic, record.value, record.key
-                partition, timestamp_ms = record.partition, record.timestamp_ms
-                headers = record.headers
-                if type(topic) is not str:
-                    raise TypeError(f"record.topic must be str, not {type(topic).__name__}")
+                topic, value, key, partition, timestamp_ms, headers = _record_fields(
+                    "send", topic, value, key, partition, timestamp_ms, headers)
             t = _topic(self, <str>topic)
             future = DeliveryFuture.__new__(DeliveryFuture)
             _queue_record(self, topic, t, value, key, partition, timestamp_ms, headers,
                           future._open(self, topic), sizes)
             future._key_size = <int32_t>sizes[0]
             future._value_size = <int32_t>sizes[1]
+            future._header_size = <int32_t>sizes[2]
             self._sent += 1
             return future
+        finally:
+            self._leave()
+
+    def send_and_forget(self, topic, value=None, key=None, partition=None, timestamp_ms=None,
+                        headers=None):
+        """Queue one record like :meth:`send`, without a future: nothing to keep or resolve, for
+        jobs that only need to know that everything was delivered (``flush()``) and what failed.
+
+        A failure is counted in ``stats()["failed"]`` and handed to the producer's
+        ``on_delivery_error(exception, record)`` (a :class:`ProducerRecord` with the topic,
+        partition, serialized key and value and timestamp; headers are not kept), or, without
+        one, logged on the ``fastprod`` logger (one line per second at most, with a count).
+        Invalid records raise here, as with send().
+        """
+        cdef Py_ssize_t sizes[3]
+        self._check_usable()
+        self._users += 1
+        try:
+            if type(topic) is not str:
+                topic, value, key, partition, timestamp_ms, headers = _record_fields(
+                    "send_and_forget", topic, value, key, partition, timestamp_ms, headers)
+            _queue_record(self, topic, _topic(self, <str>topic), value, key, partition,
+                          timestamp_ms, headers, NULL, sizes)
+            self._sent += 1
         finally:
             self._leave()
 
@@ -262,10 +283,15 @@ cdef class ProducerCore:
         finally:
             self._leave()
 
-    def partitions_for(self, topic):
-        """The topic's partition ids (a set), waiting for its metadata up to max.block.ms."""
+    def partitions_for(self, topic, timeout=None):
+        """The topic's partition ids (a set), waiting for its metadata up to ``timeout`` seconds
+        (default: max.block.ms), then KafkaTimeoutError."""
         cdef const fp_partitions *table
         cdef fp_topic *t
+        cdef int64_t deadline = _deadline_ms(timeout)  # -1: none or too long to matter
+        cdef int64_t limit = -1  # max.block.ms
+        if timeout is not None:
+            limit = max(0, deadline - fp_now_ms()) if deadline >= 0 else FOREVER_MS
         self._check_usable()
         if type(topic) is not str:
             raise TypeError(f"topic must be str, not {type(topic).__name__}")
@@ -274,13 +300,16 @@ cdef class ProducerCore:
             t = _topic(self, <str>topic)
             table = fp_topic_table(t)
             if table == NULL:
-                table = _await_table(self, topic, t, -1)
+                table = _await_table(self, topic, t, -1, limit)
             return set(range(table.count))
         finally:
             self._leave()
 
     def flush(self, timeout=None):
-        """Wait until every record sent so far is acknowledged or failed. See Producer.flush."""
+        """Wait until every record sent so far is acknowledged or failed (their futures resolved
+        and callbacks run), up to ``timeout`` seconds (None: as long as it takes), then
+        KafkaTimeoutError, whose ``unacknowledged`` is the number left. Re-raises the first
+        exception a delivery callback or on_delivery_error raised since the last flush()."""
         cdef int64_t deadline = _deadline_ms(timeout)
         cdef uint64_t left
         cdef fp_engine *engine
@@ -299,11 +328,54 @@ cdef class ProducerCore:
                     raise _errors.FastProdError(
                         f"the dispatcher thread ended with {left} records unresolved")
                 if _past(deadline):
-                    raise _errors.KafkaTimeoutError(
+                    exc = _errors.KafkaTimeoutError(
                         f"flush() timed out after {timeout} s with {left} records unacknowledged")
+                    exc.unacknowledged = left
+                    raise exc
         finally:
             self._leave()
         self._raise_callback_error()
+
+    def purge(self, in_queue=True, in_flight=True, blocking=True):
+        """Give up on records not yet acknowledged (confluent-kafka's ``purge()``): with
+        ``in_queue``, records not yet sent to a broker (in fastprod's buffer or librdkafka's
+        queues) fail with :class:`~fastprod.errors.PurgeQueueError`; with ``in_flight``, those
+        sent and awaiting an answer fail with :class:`~fastprod.errors.PurgeInflightError` (they
+        may be in the log anyway). ``blocking=False`` does not wait for librdkafka's broker
+        threads to let go of their queues. Returns once the records are failed; their futures
+        and callbacks resolve on the dispatcher thread right after (``flush()`` waits for that).
+        """
+        cdef int flags = ((RDK_PURGE_F_QUEUE if in_queue else 0)
+                          | (RDK_PURGE_F_INFLIGHT if in_flight else 0))
+        cdef uint64_t ticket
+        cdef bint done = False
+        cdef fp_engine *engine
+        if not blocking:
+            flags |= RDK_PURGE_F_NON_BLOCKING
+        self._check_usable()
+        if not (in_queue or in_flight):
+            return
+        engine = self._engine
+        self._users += 1
+        try:
+            with nogil:
+                ticket = fp_engine_purge(engine, flags)
+            while not done:
+                with nogil:
+                    done = fp_engine_wait_purged(engine, ticket, _slice_ms(-1))
+                if not done:
+                    _after_slice(self, True)
+        finally:
+            self._leave()
+
+    def __len__(self):
+        """Records sent and not yet acknowledged or failed (confluent-kafka's ``len(producer)``)."""
+        return fp_engine_outstanding(self._engine) if self._engine != NULL else 0
+
+    def __bool__(self):
+        """Always true: a producer with nothing pending is still a producer (``__len__`` alone
+        would make it false)."""
+        return True
 
     def _close(self, timeout=None):
         """Flush up to timeout, fail what is left, stop the threads and free librdkafka."""
@@ -347,27 +419,28 @@ cdef class ProducerCore:
         cdef fp_counters counters = self._final_counters
         if self._engine != NULL:
             fp_engine_counters(self._engine, &counters)
-        return {"sent": self._sent, "delivered": self._dispatch.delivered,
+        return {"sent": self._sent,
+                "delivered": self._dispatch.delivered + counters.untracked_delivered,
                 "failed": self._dispatch.failed,
                 "buffered_bytes": self._held_bytes(),
                 "queue_full_retries": counters.queue_full_retries,
                 "batched_records": counters.batched_records}
+
+    def metrics(self):
+        """librdkafka's latest statistics as a dict (its STATISTICS.md describes them; the same
+        dict stats_cb gets), every ``statistics_interval_ms``; empty until the first arrive and
+        without that setting."""
+        return self._dispatch.client_events.metrics
 
     def _held_bytes(self):
         """Bytes charged against buffer.memory right now (for tests)."""
         return fp_engine_held_bytes(self._engine) if self._engine != NULL else 0
 
     cdef _callback_failed(self, BaseException exc):
-        if self._callback_error is None:
-            self._callback_error = exc
-        try:  # logging runs handlers and filters: user code that must not end the dispatcher
-            _log.error("a delivery callback raised %r; it is re-raised by the next "
-                       "flush()/close()", exc, exc_info=exc)
-        except BaseException:
-            pass
+        self._dispatch.callback_failed(exc)
 
     cdef _raise_callback_error(self):
-        exc = self._callback_error
+        exc = self._dispatch.callback_error
         if exc is not None:
-            self._callback_error = None
+            self._dispatch.callback_error = None
             raise exc

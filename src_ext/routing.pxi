@@ -65,13 +65,15 @@ cdef int32_t _partition(ProducerCore p, str topic, fp_topic *t, object partition
 
 
 cdef const fp_partitions *_await_table(ProducerCore p, str topic, fp_topic *t,
-                                       int64_t partition) except NULL:
-    """Waits without the GIL for the topic's partition table (max.block.ms at most, as Java's
-    send() waits for metadata) or, for a partition beyond it, for a fresher table that has it.
-    Raises KafkaTimeoutError, or UnknownPartitionError for a partition that does not exist."""
+                                       int64_t partition, int64_t limit=-1) except NULL:
+    """Waits without the GIL for the topic's partition table (limit ms, by default max.block.ms
+    as Java's send() waits for metadata) or, for a partition beyond it, for a fresher table
+    that has it. Raises KafkaTimeoutError, or UnknownPartitionError for a partition that does
+    not exist."""
     cdef fp_engine *engine = p._engine
     cdef const fp_partitions *table = fp_topic_table(t)
-    cdef int64_t limit = p._max_block_ms
+    if limit < 0:
+        limit = p._max_block_ms
     if table != NULL:
         limit = min(limit, <int64_t>PARTITION_RECHECK_MS)
     cdef int64_t deadline = fp_now_ms() + limit
@@ -87,10 +89,13 @@ cdef const fp_partitions *_await_table(ProducerCore p, str topic, fp_topic *t,
     else:
         return table
     if table == NULL:
+        # The last answer's error is the cause: a broker's (UNKNOWN_TOPIC_OR_PART, positive code)
+        # tells that brokers answer, a local one (e.g. _TRANSPORT) that none did.
         err = t.last_error
         raise _errors.KafkaTimeoutError(
             f"topic {topic!r} not present in metadata after {limit} ms"
-            + (f" (last error: {rdk.rd_kafka_err2name(err).decode()})" if err else ""))
+            + (f" (last error: {rdk.rd_kafka_err2name(err).decode()})" if err else "")
+        ) from (_kafka_error(err) if err else None)
     raise _errors.UnknownPartitionError.from_message(
         f"partition {partition} of topic {topic!r} does not exist (the topic has "
         f"{table.count} partitions)")

@@ -62,11 +62,25 @@
 #      dispatcher when its loop ends (no tp_clear: __dealloc__ needs _dispatch).
 
 
+cdef tuple _record_fields(str call, record, value, key, partition, timestamp_ms, headers):
+    """send(record)'s and send_and_forget(record)'s arguments, from a ProducerRecord."""
+    if not isinstance(record, _ProducerRecord):
+        raise TypeError(f"topic must be str or a ProducerRecord, not {type(record).__name__}")
+    if (value is not None or key is not None or partition is not None
+            or timestamp_ms is not None or headers is not None):
+        raise TypeError(f"{call}(record) takes no other arguments: they are the record's fields")
+    if type(record.topic) is not str:
+        raise TypeError(f"record.topic must be str, not {type(record.topic).__name__}")
+    return (record.topic, record.value, record.key, record.partition, record.timestamp_ms,
+            record.headers)
+
+
 cdef int _queue_record(ProducerCore p, str topic, fp_topic *t, object value, object key,
                        object partition, object timestamp_ms, object headers, void *opaque,
                        Py_ssize_t *sizes) except -1:
     """Serializes one record and queues it with opaque (see _queue_serialized); sizes gets the
-    serialized key and value sizes (-1: null). Nothing is queued when it raises."""
+    serialized key, value and header sizes (-1: null, no headers). Nothing is queued when it
+    raises."""
     cdef Py_buffer kview, vview
     cdef const char *kdata
     cdef const char *vdata
@@ -87,8 +101,8 @@ cdef int _queue_record(ProducerCore p, str topic, fp_topic *t, object value, obj
             headers = header_list or None
         kheld = _view(key, &kview, &kdata, &klen, "key", topic)
         vheld = _view(value, &vview, &vdata, &vlen, "value", topic)
-        _queue_serialized(p, topic, t, kdata, klen, vdata, vlen, partition, timestamp_ms, headers,
-                          opaque)
+        sizes[2] = _queue_serialized(p, topic, t, kdata, klen, vdata, vlen, partition,
+                                     timestamp_ms, headers, opaque)
         sizes[0] = klen
         sizes[1] = vlen
         return 0
@@ -101,11 +115,13 @@ cdef int _queue_record(ProducerCore p, str topic, fp_topic *t, object value, obj
         p._value_encoding.give_back(value_encoded)
 
 
-cdef int _queue_serialized(ProducerCore p, str topic, fp_topic *t, const char *kdata,
-                           Py_ssize_t klen, const char *vdata, Py_ssize_t vlen, object partition,
-                           object timestamp_ms, object headers, void *opaque) except -1:
+cdef Py_ssize_t _queue_serialized(ProducerCore p, str topic, fp_topic *t, const char *kdata,
+                                  Py_ssize_t klen, const char *vdata, Py_ssize_t vlen,
+                                  object partition, object timestamp_ms, object headers,
+                                  void *opaque) except -2:
     """Validates, partitions and writes one serialized record (lengths -1: null) into the
-    ring with opaque. Nothing is queued when it raises."""
+    ring with opaque; returns the bytes of its header names and values (-1: no headers, as
+    kafka-python's serialized_header_size). Nothing is queued when it raises."""
     cdef int32_t part
     cdef int64_t ts
     cdef rd_kafka_headers_t *hdrs = NULL
@@ -142,8 +158,10 @@ cdef int _queue_serialized(ProducerCore p, str topic, fp_topic *t, const char *k
                            + FP_RECORD_MAX_UNHEADED_OVERHEAD > <size_t>limit):
             _check_topic_limit(p, topic, t, limit, klen, vlen, hdrs)
         _write_record(p, charge, topic, t.rkt, part, ts, kdata, klen, vdata, vlen, hdrs, opaque)
+        if hdrs == NULL:
+            return -1
         hdrs = NULL  # the ring owns them now
-        return 0
+        return <Py_ssize_t>header_bytes
     finally:
         if hdrs != NULL:
             rdk.rd_kafka_headers_destroy(hdrs)

@@ -11,7 +11,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
                         object partitions, object timestamps_ms, object headers,
                         object key_field):
     cdef Py_ssize_t n, i = 0
-    cdef Py_ssize_t sizes[2]
+    cdef Py_ssize_t sizes[3]
     cdef object vseq = None, kseq = None, pseq = None, tseq = None, hseq = None
     cdef object part_obj = None, key_obj = None, value_obj, ts_obj = None, headers_obj = None
     cdef _ArrowColumn varrow = None, karrow = None
@@ -108,7 +108,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
 cdef object _send_records(ProducerCore p, object records):
     """send_batch(records): each ProducerRecord carries its own topic and fields."""
     cdef Py_ssize_t n, i = 0
-    cdef Py_ssize_t sizes[2]
+    cdef Py_ssize_t sizes[3]
     cdef object rseq = _batch_column(records, "records", -1)
     cdef BatchResult result
     cdef fp_topic *t

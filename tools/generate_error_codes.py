@@ -34,6 +34,11 @@ RETRIABLE = {
     "INCONSISTENT_TOPIC_ID", "REBALANCE_IN_PROGRESS",
 }
 
+# Builtin exceptions that peers raise for the same mistake, added as a second base so that their
+# users' except clauses keep working: an explicit partition the topic lacks (kafka-python:
+# ValueError from its partition check).
+SECOND_BASES = {"_UNKNOWN_PARTITION": "ValueError"}
+
 # Longer names users know from the Java client, kept as aliases of the generated classes.
 ALIASES = {
     "MessageSizeTooLargeError": "MSG_SIZE_TOO_LARGE",
@@ -83,7 +88,7 @@ def render() -> str:
         doc = desc.replace("\\", "\\\\").replace('"', "'") or name
         lines += [
             "",
-            f"class {cls}(KafkaError):",
+            f"class {cls}(KafkaError{', ' + SECOND_BASES[name] if name in SECOND_BASES else ''}):",
             f'    """{doc}"""',
             "",
             f"    code = {code}",

@@ -29,9 +29,10 @@ Method
 - Client side = every thread of the process but the mock broker's. Kernel time (futex waits,
   syscalls) is not counted: valgrind counts user-space instructions only.
 - "x C loop" is client side over the C producev loop's (keyed scenarios: the keyed C loop's).
-- "in send" (fastprod only): the inclusive cost of the send()/send_batch() wrappers on the caller's
-  thread, from callgrind_annotate: serialize, partition, copy into the ring. Exact; the thread
-  columns move by a few per cent between runs (GIL hand-offs, how often threads wake).
+- "in send" (fastprod only): the inclusive cost of the send()/send_and_forget()/send_batch()
+  wrappers on the caller's thread, from callgrind_annotate: serialize, partition, copy into the
+  ring. Exact; the thread columns move by a few per cent between runs (GIL hand-offs, how often
+  threads wake).
 
 The C loops are fastprod/bench/c_loop.c (producev per record; --batch=1000: produce_batch with
 RD_KAFKA_PARTITION_UA) built as `fastprod bench` builds it, on the librdkafka fastprod loads.

@@ -34,10 +34,10 @@ OTHER = "other"
 GROUPS = [CALLER, *(name for name, _ in THREAD_GROUPS), OTHER]
 
 TOTALS = re.compile(r"^(?:summary|totals): (\d+)", re.MULTILINE)
-# callgrind_annotate's inclusive line for the send()/send_batch() wrappers Cython generates (the
+# callgrind_annotate's inclusive line for the send()/send_and_forget()/send_batch() wrappers Cython generates (the
 # link-time optimizer may suffix their names, e.g. ".lto_priv.0").
 SEND_CALLS = re.compile(r"^\s*([\d,]+) \([^)]*\)\s+\S*:__pyx_pw_\w*ProducerCore_\d+send"
-                        r"(?:_batch)?(?:\.\w+)*\s", re.MULTILINE)
+                        r"(?:_batch|_and_forget)?(?:\.\w+)*\s", re.MULTILINE)
 
 
 def thread_group(number: int, profile: str) -> str:
@@ -63,7 +63,7 @@ def by_group(out_dir: Path) -> dict[str, int]:
 
 
 def inside_send(main_thread_profile: Path) -> int:
-    """Inclusive instructions of the send()/send_batch() calls in the caller's profile."""
+    """Inclusive instructions of the send()/send_and_forget()/send_batch() calls in the caller's profile."""
     report = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100",
                              str(main_thread_profile)],
                             capture_output=True, text=True, check=True).stdout

@@ -124,6 +124,8 @@ SCENARIOS: dict[str, Scenario] = {
                                + CONFLUENT_LOOP.format(args="'t', dumps(d).encode()")),
     "keyless": Scenario("fastprod send(), keyless, futures dropped", "fastprod",
                         body="for _ in range(n):\n    send('t', v)"),
+    "forget": Scenario("fastprod send_and_forget(), keyless, no future", "fastprod",
+                       body="forget = p.send_and_forget\nfor _ in range(n):\n    forget('t', v)"),
     "keyed-futures": Scenario("fastprod send(), keyed, futures kept and get()", "fastprod",
                               keyed=True,
                               body="fs = [send('t', v, key=b'key-%d' % i) for i in range(n)]\n"

@@ -41,15 +41,17 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--local-port", type=positive_int, default=environment.LOCAL_PORT,
                     metavar="PORT", help="with --local: its client port; it also takes PORT+1 "
                                          f"(default: {environment.LOCAL_PORT})")
-    ap.add_argument("--scenario", action="append", choices=sorted(SCENARIOS),
-                    help=f"repeatable (default: {', '.join(MAIN_SCENARIOS)})")
+    ap.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), metavar="NAME",
+                    help=f"a workload to run, repeatable (default: {', '.join(MAIN_SCENARIOS)}; "
+                         f"all: {', '.join(sorted(SCENARIOS))})")
     ap.add_argument("--clients", help="comma-separated subset, e.g. fastprod,confluent "
                                       f"(of: {', '.join(LABELS)})")
     ap.add_argument("--records", type=positive_int, default=1_000_000,
                     help="records per run of the 100-byte scenarios; larger values send "
                          "proportionally fewer (default: 1,000,000)")
     ap.add_argument("--runs", type=positive_int, default=3, help="runs per client (default: 3)")
-    ap.add_argument("--partitions", type=positive_int, default=6)
+    ap.add_argument("--partitions", type=positive_int, default=6,
+                    help="partitions of each topic the benchmark creates (default: 6)")
     ap.add_argument("--json", type=Path, metavar="FILE", help="write every figure as JSON")
     ap.add_argument("--plot", type=Path, metavar="FILE.png", help="write a bar chart (matplotlib)")
     ap.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,

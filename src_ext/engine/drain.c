@@ -40,7 +40,7 @@ static fp_completion *fp_completions_push(fp_completions *c) {
 }
 
 static void fp_publish(fp_engine *e) {
-    if (e->local.len == 0)
+    if (e->local.len == 0 && e->local_untracked == 0)
         return;
     pthread_mutex_lock(&e->lock);
     if (e->done.len == 0) {
@@ -54,9 +54,36 @@ static void fp_publish(fp_engine *e) {
     }
     __atomic_sub_fetch(&e->held_bytes, e->local_released, __ATOMIC_SEQ_CST);
     e->local_released = 0;
+    if (e->local_untracked) {
+        /* resolved here, not by the dispatcher: wake flush() as fp_engine_resolved would */
+        __atomic_sub_fetch(&e->outstanding, e->local_untracked, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&e->counters.untracked_delivered, e->local_untracked,
+                           __ATOMIC_RELAXED);
+        e->local_untracked = 0;
+        e->resolved_generation++;
+        pthread_cond_broadcast(&e->resolved_cv);
+    }
     pthread_cond_broadcast(&e->space_cv);
-    pthread_cond_signal(&e->done_cv);
+    if (e->done.len)
+        pthread_cond_signal(&e->done_cv);
     pthread_mutex_unlock(&e->lock);
+}
+
+/* The opaque of a failed record that had none (see fp_lost_record): a copy of its bytes. */
+static void *fp_lost_opaque(rd_kafka_topic_t *rkt, uint32_t flags, const void *key,
+                            size_t key_len, const void *value, size_t value_len) {
+    fp_lost_record *lost = malloc(sizeof(fp_lost_record) + key_len + value_len);
+    if (lost == NULL)
+        abort(); /* as fp_completions_push: a failure must never be dropped silently */
+    lost->rkt = rkt;
+    lost->key_len = (uint32_t)key_len;
+    lost->value_len = (uint32_t)value_len;
+    lost->flags = flags & (FP_SLOT_HAS_KEY | FP_SLOT_HAS_VALUE);
+    if (key_len)
+        memcpy(lost->bytes, key, key_len);
+    if (value_len)
+        memcpy(lost->bytes + key_len, value, value_len);
+    return (void *)((uintptr_t)lost | FP_OPAQUE_LOST);
 }
 
 /* librdkafka's delivery-report callback; runs on the drain thread inside rd_kafka_poll. */
@@ -66,9 +93,21 @@ void fp_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     rd_kafka_headers_t *hdrs = NULL;
     if (rdk.rd_kafka_message_headers(m, &hdrs) != 0)
         hdrs = NULL;
+    size_t charge = fp_record_charge(m->key_len, m->len, fp_headers_bytes(hdrs));
+    e->local_released += charge;
+    if (m->err == RDK_ERR_NO_ERROR && !e->acknowledged)
+        __atomic_store_n(&e->acknowledged, 1, __ATOMIC_RELAXED);
+    if (m->_private == NULL && m->err == RDK_ERR_NO_ERROR) {
+        e->local_untracked++; /* nobody waits for it: counted, no completion */
+        return;
+    }
     int tstype = RDK_TIMESTAMP_NOT_AVAILABLE;
     fp_completion *c = fp_completions_push(&e->local);
     c->opaque = m->_private;
+    if (c->opaque == NULL)
+        c->opaque = fp_lost_opaque(m->rkt, (m->key ? FP_SLOT_HAS_KEY : 0) |
+                                               (m->payload ? FP_SLOT_HAS_VALUE : 0),
+                                   m->key, m->key_len, m->payload, m->len);
     c->offset = m->offset;
     c->timestamp_ms = rdk.rd_kafka_message_timestamp(m, &tstype);
     c->timestamp_type = (int16_t)tstype;
@@ -78,7 +117,64 @@ void fp_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     int credentials = __atomic_load_n(&e->credentials_error, __ATOMIC_ACQUIRE);
     if (credentials && (m->err == RDK_ERR__PURGE_QUEUE || m->err == RDK_ERR__PURGE_INFLIGHT))
         c->err = credentials; /* purged because of it: say so */
-    e->local_released += fp_record_charge(m->key_len, m->len, fp_headers_bytes(hdrs));
+}
+
+/* Keeps an event for the dispatcher (any thread; see fp_event). */
+static void fp_push_event(fp_engine *e, int kind, int code, int32_t broker_id,
+                          const char *facility, const char *text) {
+    pthread_mutex_lock(&e->lock);
+    fp_events *events = &e->events;
+    if (events->len == events->cap && events->cap < FP_EVENTS_MAX) {
+        size_t cap = events->cap ? events->cap * 4 : 16;
+        fp_event *items = realloc(events->items, cap * sizeof(fp_event));
+        if (items != NULL) {
+            events->items = items;
+            events->cap = cap;
+        }
+    }
+    if (events->len < events->cap) {
+        fp_event *event = &events->items[events->len++];
+        event->kind = kind;
+        event->code = code;
+        event->broker_id = broker_id;
+        snprintf(event->facility, sizeof(event->facility), "%s", facility);
+        snprintf(event->text, sizeof(event->text), "%s", text);
+    } else {
+        events->dropped++;
+    }
+    pthread_cond_signal(&e->done_cv);
+    pthread_mutex_unlock(&e->lock);
+}
+
+/* librdkafka's log callback (drain thread, inside rd_kafka_poll; during rd_kafka_new, the thread
+ * that creates the producer): the dispatcher logs the line in Python. */
+void fp_on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    fp_push_event(rdk.rd_kafka_opaque(rk), FP_EVENT_LOG, level, 0, fac, buf);
+}
+
+/* librdkafka's throttle callback (drain thread, inside rd_kafka_poll). */
+void fp_on_throttle(rd_kafka_t *rk, const char *broker_name, int32_t broker_id,
+                    int throttle_time_ms, void *opaque) {
+    (void)rk;
+    fp_push_event(opaque, FP_EVENT_THROTTLE, throttle_time_ms, broker_id, "", broker_name);
+}
+
+/* librdkafka's statistics callback (drain thread, inside rd_kafka_poll): only the latest JSON
+ * is kept for the dispatcher. Returns 0: librdkafka frees its own copy. */
+int fp_on_stats(rd_kafka_t *rk, char *json, size_t json_len, void *opaque) {
+    (void)rk;
+    fp_engine *e = opaque;
+    char *copy = malloc(json_len + 1);
+    if (copy == NULL)
+        return 0; /* this interval's statistics are lost, not the producer */
+    memcpy(copy, json, json_len);
+    copy[json_len] = '\0';
+    pthread_mutex_lock(&e->lock);
+    free(e->stats_json);
+    e->stats_json = copy;
+    pthread_cond_signal(&e->done_cv);
+    pthread_mutex_unlock(&e->lock);
+    return 0;
 }
 
 /* librdkafka's error callback (drain thread, inside rd_kafka_poll). Authentication and TLS
@@ -91,12 +187,23 @@ void fp_on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
         snprintf(e->credentials_reason, sizeof(e->credentials_reason), "%s", reason);
         __atomic_store_n(&e->credentials_error, err, __ATOMIC_RELEASE);
     }
+    fp_push_event(e, FP_EVENT_ERROR, err, 0, "", reason);
+}
+
+/* The slot's key bytes, its value bytes right after them. */
+static const char *fp_slot_key(const fp_slot *slot) {
+    return slot->flags & FP_SLOT_EXTERNAL ? slot->external : (const char *)(slot + 1);
 }
 
 /* A record librdkafka refused outright completes with that error, like a failed delivery. */
 static void fp_fail_slot(fp_engine *e, const fp_slot *slot, int err) {
     fp_completion *c = fp_completions_push(&e->local);
     c->opaque = slot->opaque;
+    if (c->opaque == NULL) {
+        const char *key = fp_slot_key(slot);
+        c->opaque = fp_lost_opaque(slot->rkt, slot->flags, key, slot->key_len,
+                                   key + slot->key_len, slot->value_len);
+    }
     c->offset = -1;
     c->timestamp_ms = -1;
     c->timestamp_type = RDK_TIMESTAMP_NOT_AVAILABLE;
@@ -112,11 +219,6 @@ static void fp_fail_slot(fp_engine *e, const fp_slot *slot, int err) {
 /* close() is under way and its deadline passed (drain thread). */
 static int fp_stop_overdue(fp_engine *e) {
     return __atomic_load_n(&e->stopping, __ATOMIC_ACQUIRE) && fp_now_ms() >= e->stop_deadline_ms;
-}
-
-/* The slot's key bytes, its value bytes right after them. */
-static const char *fp_slot_key(const fp_slot *slot) {
-    return slot->flags & FP_SLOT_EXTERNAL ? slot->external : (const char *)(slot + 1);
 }
 
 /* librdkafka's queue was full: serves delivery reports for a while so that it drains. 0 once
@@ -241,20 +343,23 @@ static void fp_release_ring(fp_engine *e, uint64_t tail) {
     fp_wake_space_waiters(e);
 }
 
+/* The slot at *tail, skipping the implicit padding at the ring's end (room too small for a
+ * header); NULL at head. */
+static fp_slot *fp_ring_slot(fp_engine *e, uint64_t *tail, uint64_t head) {
+    uint64_t mask = e->capacity - 1;
+    if (*tail != head && e->capacity - (*tail & mask) < sizeof(fp_slot))
+        *tail += e->capacity - (*tail & mask);
+    return *tail == head ? NULL : (fp_slot *)(e->ring + (*tail & mask));
+}
+
 /* Hands every record written so far to librdkafka, in ring order: runs for one partition through
  * produce_batch, the rest through producev; returns how many. */
 static size_t fp_drain_ring(fp_engine *e, fp_run *run) {
     uint64_t tail = e->tail, head = __atomic_load_n(&e->head, __ATOMIC_ACQUIRE);
-    uint64_t mask = e->capacity - 1;
     int64_t now_ms = fp_wallclock_ms();
     size_t n = 0;
-    while (tail != head) {
-        uint64_t contiguous = e->capacity - (tail & mask);
-        if (contiguous < sizeof(fp_slot)) { /* too small for a header: implicit padding */
-            tail += contiguous;
-            continue;
-        }
-        fp_slot *slot = (fp_slot *)(e->ring + (tail & mask));
+    fp_slot *slot;
+    while ((slot = fp_ring_slot(e, &tail, head)) != NULL) {
         /* Read before the slot is released: a writer waiting for room reuses it at once. */
         uint64_t next = tail + slot->size;
         if (!(slot->flags & FP_SLOT_PAD)) {
@@ -280,6 +385,38 @@ static size_t fp_drain_ring(fp_engine *e, fp_run *run) {
     fp_produce_run(e, run);
     fp_release_ring(e, tail);
     return n;
+}
+
+/* purge(): fails the records still in the ring (if asked to), then has librdkafka purge its
+ * queues with the flags asked for, and reports the purge done to the callers waiting for it. */
+static void fp_drain_purge(fp_engine *e) {
+    pthread_mutex_lock(&e->lock);
+    int flags = e->purge_flags;
+    uint64_t ticket = e->purge_requested;
+    e->purge_flags = 0;
+    pthread_mutex_unlock(&e->lock);
+    if (flags & RDK_PURGE_F_QUEUE) {
+        uint64_t tail = e->tail, head = __atomic_load_n(&e->head, __ATOMIC_ACQUIRE);
+        fp_slot *slot;
+        while ((slot = fp_ring_slot(e, &tail, head)) != NULL) {
+            uint64_t next = tail + slot->size;
+            if (!(slot->flags & FP_SLOT_PAD)) {
+                fp_fail_slot(e, slot, RDK_ERR__PURGE_QUEUE);
+                if (slot->headers)
+                    rdk.rd_kafka_headers_destroy(slot->headers);
+                free(slot->external);
+            }
+            tail = next;
+        }
+        fp_release_ring(e, tail);
+    }
+    rdk.rd_kafka_purge(e->rk, flags);
+    rdk.rd_kafka_poll(e->rk, 0);
+    fp_publish(e);
+    pthread_mutex_lock(&e->lock);
+    e->purge_done = ticket;
+    pthread_cond_broadcast(&e->purged_cv);
+    pthread_mutex_unlock(&e->lock);
 }
 
 static void fp_drain_finish(fp_engine *e, int64_t deadline_ms) {
@@ -309,6 +446,8 @@ void *fp_drain_main(void *arg) {
     run->len = 0;
     int naps = 0;
     for (;;) {
+        if (__atomic_load_n(&e->purge_flags, __ATOMIC_ACQUIRE))
+            fp_drain_purge(e);
         if (__atomic_load_n(&e->credentials_error, __ATOMIC_ACQUIRE) &&
             rdk.rd_kafka_outq_len(e->rk) > 0) {
             /* nothing can be delivered: fail what waits instead of letting it time out */
@@ -347,6 +486,7 @@ void *fp_drain_main(void *arg) {
     pthread_mutex_lock(&e->lock);
     e->drain_finished = 1;
     pthread_cond_broadcast(&e->done_cv);
+    pthread_cond_broadcast(&e->purged_cv); /* close() failed everything: no purge is left */
     pthread_mutex_unlock(&e->lock);
     return NULL;
 }

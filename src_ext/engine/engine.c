@@ -19,6 +19,8 @@ size_t fp_engine_held_bytes(fp_engine *e) {
 void fp_engine_counters(fp_engine *e, fp_counters *out) {
     out->queue_full_retries = __atomic_load_n(&e->counters.queue_full_retries, __ATOMIC_RELAXED);
     out->batched_records = __atomic_load_n(&e->counters.batched_records, __ATOMIC_RELAXED);
+    out->untracked_delivered =
+        __atomic_load_n(&e->counters.untracked_delivered, __ATOMIC_RELAXED);
 }
 
 int fp_engine_credentials_error(fp_engine *e, const char **reason) {
@@ -48,14 +50,22 @@ fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
     fp_cond_init(&e->space_cv);
     fp_cond_init(&e->done_cv);
     fp_cond_init(&e->resolved_cv);
+    fp_cond_init(&e->purged_cv);
     pthread_mutex_init(&e->metadata_lock, NULL);
     fp_cond_init(&e->metadata_cv);
     fp_cond_init(&e->table_cv);
     e->metadata_refresh_ms = metadata_refresh_ms;
+    e->started_ms = fp_now_ms();
     e->nap_ms = nap_ms;
     e->buffer_memory = buffer_memory;
     rdk.rd_kafka_conf_set_dr_msg_cb(conf, fp_on_delivery);
     rdk.rd_kafka_conf_set_error_cb(conf, fp_on_error);
+    /* Log lines go to Python's logging instead of stderr: until rd_kafka_new returns librdkafka
+     * calls fp_on_log on this thread, after it from the drain thread's rd_kafka_poll. */
+    rdk.rd_kafka_conf_set_log_cb(conf, fp_on_log);
+    rdk.rd_kafka_conf_set_throttle_cb(conf, fp_on_throttle);
+    rdk.rd_kafka_conf_set_stats_cb(conf, fp_on_stats);
+    rdk.rd_kafka_conf_set(conf, "log.queue", "true", errstr, errstr_size);
     rdk.rd_kafka_conf_set_opaque(conf, e);
     e->rk = rdk.rd_kafka_new(RDK_PRODUCER, conf, errstr, errstr_size);
     if (e->rk == NULL) {
@@ -63,6 +73,7 @@ fp_engine *fp_engine_new(rd_kafka_conf_t *conf, size_t buffer_memory,
         fp_engine_free(e);
         return NULL;
     }
+    rdk.rd_kafka_set_log_queue(e->rk, NULL); /* NULL: the main queue */
     e->main_queue = rdk.rd_kafka_queue_get_main(e->rk);
     int rc = pthread_create(&e->drain_thread, NULL, fp_drain_main, e);
     if (rc != 0) {
@@ -95,10 +106,13 @@ void fp_engine_free(fp_engine *e) {
         rdk.rd_kafka_destroy(e->rk);
     free(e->ring);
     free(e->done.items);
+    free(e->events.items);
+    free(e->stats_json);
     free(e->local.items);
     pthread_cond_destroy(&e->space_cv);
     pthread_cond_destroy(&e->done_cv);
     pthread_cond_destroy(&e->resolved_cv);
+    pthread_cond_destroy(&e->purged_cv);
     pthread_mutex_destroy(&e->lock);
     pthread_cond_destroy(&e->metadata_cv);
     pthread_cond_destroy(&e->table_cv);
@@ -220,12 +234,26 @@ void fp_engine_wait_ring(fp_engine *e, int wait_ms) {
 size_t fp_engine_take(fp_engine *e, fp_completions *out, int wait_ms, int *finished) {
     out->len = 0;
     pthread_mutex_lock(&e->lock);
-    if (e->done.len == 0 && !e->drain_finished)
+    if (e->done.len == 0 && e->events.len == 0 && !e->events.dropped && e->stats_json == NULL &&
+        !e->drain_finished)
         fp_cond_wait_ms(&e->done_cv, &e->lock, wait_ms);
     fp_completions swap = e->done;
     e->done = *out;
     *out = swap;
     *finished = e->drain_finished && out->len == 0;
+    pthread_mutex_unlock(&e->lock);
+    return out->len;
+}
+
+size_t fp_engine_take_events(fp_engine *e, fp_events *out, char **stats_json) {
+    out->len = 0;
+    out->dropped = 0;
+    pthread_mutex_lock(&e->lock);
+    fp_events swap = e->events;
+    e->events = *out;
+    *out = swap;
+    *stats_json = e->stats_json;
+    e->stats_json = NULL;
     pthread_mutex_unlock(&e->lock);
     return out->len;
 }
@@ -261,6 +289,28 @@ void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms) {
     if (e->resolved_generation == seen)
         fp_cond_wait_ms(&e->resolved_cv, &e->lock, wait_ms);
     pthread_mutex_unlock(&e->lock);
+}
+
+uint64_t fp_engine_purge(fp_engine *e, int flags) {
+    pthread_mutex_lock(&e->lock);
+    uint64_t ticket = ++e->purge_requested;
+    __atomic_or_fetch(&e->purge_flags, flags, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&e->lock);
+    rdk.rd_kafka_queue_yield(e->main_queue); /* out of an idle rd_kafka_poll */
+    return ticket;
+}
+
+int fp_engine_wait_purged(fp_engine *e, uint64_t ticket, int wait_ms) {
+    pthread_mutex_lock(&e->lock);
+    if (e->purge_done < ticket && !e->drain_finished)
+        fp_cond_wait_ms(&e->purged_cv, &e->lock, wait_ms);
+    int done = e->purge_done >= ticket || e->drain_finished;
+    pthread_mutex_unlock(&e->lock);
+    return done;
+}
+
+uint64_t fp_engine_outstanding(fp_engine *e) {
+    return __atomic_load_n(&e->outstanding, __ATOMIC_RELAXED);
 }
 
 void fp_engine_stop(fp_engine *e, int64_t deadline_ms) {

@@ -24,6 +24,7 @@
 typedef struct fp_counters {
     uint64_t queue_full_retries; /* librdkafka refused a record as QUEUE_FULL and it was retried */
     uint64_t batched_records;    /* records handed over by produce_batch; the rest by producev */
+    uint64_t untracked_delivered; /* records without a result object (opaque NULL) delivered */
 } fp_counters;
 
 /* The ring holds this fraction of buffer.memory: records only pass through it on their way to
@@ -55,6 +56,19 @@ typedef struct fp_slot {
 #define FP_TIMESTAMP_AT_SEND ((int64_t)-1)
 #define FP_RING_ALIGN 8u
 
+/* A record written with a NULL opaque has no result object (send_and_forget()): its delivery
+ * only counts (untracked_delivered), never reaches the dispatcher. If it fails, its completion
+ * carries this copy of it instead, so that the error handler can see what was lost: the opaque
+ * is the pointer with FP_OPAQUE_LOST set (result objects are 8-byte aligned; bit 0 tags
+ * send_batch entries), and the dispatcher frees it. */
+typedef struct fp_lost_record {
+    rd_kafka_topic_t *rkt;
+    uint32_t key_len, value_len;
+    uint32_t flags; /* FP_SLOT_HAS_KEY, FP_SLOT_HAS_VALUE */
+    char bytes[];   /* key, then value */
+} fp_lost_record;
+#define FP_OPAQUE_LOST ((uintptr_t)2)
+
 typedef struct fp_completion {
     void *opaque;
     int64_t offset;
@@ -69,6 +83,28 @@ typedef struct fp_completions {
     fp_completion *items;
     size_t len, cap;
 } fp_completions;
+
+/* What librdkafka tells the application besides delivery reports, on its way to Python: its
+ * callbacks (fp_on_log, fp_on_error, fp_on_throttle) keep it, the dispatcher takes a batch. At
+ * most FP_EVENTS_MAX wait; more are counted as dropped. */
+typedef struct fp_event {
+    int kind;          /* FP_EVENT_* */
+    int code;          /* LOG: syslog level (3 error ... 7 debug); ERROR: the error code;
+                        * THROTTLE: the delay in ms */
+    int32_t broker_id; /* THROTTLE */
+    char facility[20]; /* LOG */
+    char text[484];    /* LOG: the line; ERROR: the reason; THROTTLE: the broker's name */
+} fp_event;
+#define FP_EVENT_LOG 0
+#define FP_EVENT_ERROR 1
+#define FP_EVENT_THROTTLE 2
+
+typedef struct fp_events {
+    fp_event *items;
+    size_t len, cap;
+    uint64_t dropped;
+} fp_events;
+#define FP_EVENTS_MAX 4096
 
 typedef struct fp_engine {
     rd_kafka_t *rk;
@@ -98,6 +134,8 @@ typedef struct fp_engine {
     pthread_cond_t resolved_cv; /* the dispatcher resolved a batch */
     uint64_t resolved_generation;
     fp_completions done;     /* published completions, swapped out by the dispatcher */
+    fp_events events;        /* librdkafka's other news, swapped out by the dispatcher too */
+    char *stats_json;        /* its latest statistics (malloc'd, NUL-terminated), not yet taken */
     int stopping;            /* atomic; close(): drain what is queued, flush until stop_deadline */
     int64_t stop_deadline_ms;
     int drain_finished;
@@ -110,9 +148,16 @@ typedef struct fp_engine {
     int credentials_error;
     char credentials_reason[512];
 
+    /* purge(): flags (RDK_PURGE_F_*, atomic) for the drain thread, which clears them and sets
+     * purge_done to the ticket it served, broadcasting purged_cv. */
+    int purge_flags;
+    uint64_t purge_requested, purge_done;
+    pthread_cond_t purged_cv;
+
     /* Owned by the drain thread alone: delivery reports collected during one rd_kafka_poll. */
     fp_completions local;
     size_t local_released;
+    uint64_t local_untracked; /* untracked records delivered during it (no completion) */
 
     /* Topic metadata. send() callers register topics and wait for their first table; the
      * metadata thread refreshes each every metadata_refresh_ms, sooner while one is incomplete. */
@@ -124,6 +169,12 @@ typedef struct fp_engine {
     fp_topic *topics;
     int64_t metadata_refresh_ms;
     int metadata_stopping;
+    /* Until the first record is acknowledged (atomic, set by the drain thread), the metadata
+     * thread sends extra Metadata requests: see FP_KICK_* in metadata.c. */
+    int acknowledged;
+    int broker_answered; /* a metadata request of the metadata thread got an answer */
+    int64_t started_ms, kick_at_ms;
+    int kick_gap_ms;
 } fp_engine;
 
 /* Takes ownership of conf in every case. Returns NULL with errstr set on failure. The ring
@@ -154,9 +205,12 @@ int fp_engine_write(fp_engine *e, rd_kafka_topic_t *rkt, int32_t partition,
 void fp_engine_wait_ring(fp_engine *e, int wait_ms);
 
 /* Swaps the published completions into *out (whose old contents must have been handled), waiting
- * up to wait_ms for some. Returns the number taken; *finished is set once the drain thread ended
- * and nothing is left to take. */
+ * up to wait_ms for some (or for log lines). Returns the number taken; *finished is set once the
+ * drain thread ended and nothing is left to take. */
 size_t fp_engine_take(fp_engine *e, fp_completions *out, int wait_ms, int *finished);
+/* Swaps the waiting events into *out (emptied first) and hands over the latest statistics JSON
+ * (*stats_json: NULL if none arrived since; the caller frees it); returns how many events. */
+size_t fp_engine_take_events(fp_engine *e, fp_events *out, char **stats_json);
 /* The dispatcher resolved n completions. */
 void fp_engine_resolved(fp_engine *e, size_t n);
 /* Waits up to wait_ms until no accepted record is unresolved; returns the count still unresolved. */
@@ -164,6 +218,14 @@ uint64_t fp_engine_wait_idle(fp_engine *e, int wait_ms);
 uint64_t fp_engine_generation(fp_engine *e);
 /* Waits up to wait_ms for a resolved batch after generation seen. */
 void fp_engine_wait_generation(fp_engine *e, uint64_t seen, int wait_ms);
+
+/* Asks the drain thread to purge (RDK_PURGE_F_* flags; F_QUEUE also fails the records still in
+ * fastprod's ring); returns a ticket for fp_engine_wait_purged. */
+uint64_t fp_engine_purge(fp_engine *e, int flags);
+/* Waits up to wait_ms for that purge; 1 once it was done (or the drain thread ended). */
+int fp_engine_wait_purged(fp_engine *e, uint64_t ticket, int wait_ms);
+/* Accepted records not yet resolved (acknowledged or failed and handed back). */
+uint64_t fp_engine_outstanding(fp_engine *e);
 
 /* For stats, read while other threads change them. */
 size_t fp_engine_held_bytes(fp_engine *e);

@@ -73,6 +73,10 @@ struct rd_kafka_err_desc {
 
 typedef void (*rdk_dr_msg_cb)(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque);
 typedef void (*rdk_error_cb)(rd_kafka_t *rk, int err, const char *reason, void *opaque);
+typedef void (*rdk_log_cb)(const rd_kafka_t *rk, int level, const char *fac, const char *buf);
+typedef void (*rdk_throttle_cb)(rd_kafka_t *rk, const char *broker_name, int32_t broker_id,
+                                int throttle_time_ms, void *opaque);
+typedef int (*rdk_stats_cb)(rd_kafka_t *rk, char *json, size_t json_len, void *opaque);
 
 #define RDK_PRODUCER 0
 #define RDK_CONF_UNKNOWN (-2)
@@ -82,6 +86,7 @@ typedef void (*rdk_error_cb)(rd_kafka_t *rk, int err, const char *reason, void *
 #define RDK_MSG_F_COPY 0x2
 #define RDK_PURGE_F_QUEUE 0x1
 #define RDK_PURGE_F_INFLIGHT 0x2
+#define RDK_PURGE_F_NON_BLOCKING 0x4
 #define RDK_TIMESTAMP_NOT_AVAILABLE 0
 #define RDK_TIMESTAMP_CREATE_TIME 1
 #define RDK_TIMESTAMP_LOG_APPEND_TIME 2
@@ -132,6 +137,11 @@ typedef void (*rdk_error_cb)(rd_kafka_t *rk, int err, const char *reason, void *
     X(void, rd_kafka_conf_set_dr_msg_cb, (rd_kafka_conf_t *conf, rdk_dr_msg_cb cb))              \
     X(void, rd_kafka_conf_set_error_cb, (rd_kafka_conf_t *conf, rdk_error_cb cb))                \
     X(void, rd_kafka_conf_set_opaque, (rd_kafka_conf_t *conf, void *opaque))                     \
+    X(void, rd_kafka_conf_set_log_cb, (rd_kafka_conf_t *conf, rdk_log_cb cb))                    \
+    X(void, rd_kafka_conf_set_throttle_cb, (rd_kafka_conf_t *conf, rdk_throttle_cb cb))          \
+    X(void, rd_kafka_conf_set_stats_cb, (rd_kafka_conf_t *conf, rdk_stats_cb cb))                \
+    X(int, rd_kafka_set_log_queue, (rd_kafka_t *rk, rd_kafka_queue_t *rkqu))                     \
+    X(void *, rd_kafka_opaque, (const rd_kafka_t *rk))                                           \
     X(rd_kafka_t *, rd_kafka_new, (int type, rd_kafka_conf_t *conf, char *errstr, size_t size))  \
     X(void, rd_kafka_destroy, (rd_kafka_t *rk))                                                  \
     X(int, rd_kafka_producev, (rd_kafka_t *rk, ...))                                             \

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -65,8 +67,48 @@ def test_bad_input_line_exits_2_naming_the_line(bootstrap):
     assert done.returncode == 2 and b"line 2 is not JSON" in done.stderr
 
 
+def test_bad_line_in_the_middle_still_reports_what_was_sent(bootstrap, tmp_path):
+    topic = create_topic(bootstrap, unique_topic("cli"), 2)
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(f'{{"n": {i}}}\n' for i in range(25_000)) + "{broken\n{}\n")
+    done = fastprod("produce", topic, "--bootstrap", bootstrap, "--file", str(path),
+                    "--value-format", "json", "--no-progress")
+    assert done.returncode == 2, done.stderr
+    assert b"sent 25,000  delivered 25,000  failed 0" in done.stdout
+    assert b"line 25001 is not JSON" in done.stderr
+    assert b"the 25,000 records before it were sent" in done.stderr
+    assert sorted(json.loads(c.value)["n"] for c in consume(bootstrap, topic, 2, 25_000)) == \
+        list(range(25_000))
+
+
+def test_missing_file_exits_2_with_the_reason():
+    done = fastprod("produce", "t", "--bootstrap", "127.0.0.1:1", "--file", "/nonexistent.jsonl")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == b"fastprod: cannot read /nonexistent.jsonl: No such file or directory\n"
+
+
+def test_unreachable_broker_exits_3_after_the_connect_timeout():
+    started = time.monotonic()
+    done = fastprod("produce", "t", "--bootstrap", "127.0.0.1:1", "--connect-timeout", "2",
+                    stdin=b"a\n")
+    elapsed = time.monotonic() - started
+    assert done.returncode == 3, done.stderr
+    lines = done.stderr.decode().splitlines()
+    assert lines[-1] == ("fastprod: no broker at 127.0.0.1:1 answered within 2 s "
+                         "(--connect-timeout)")
+    assert len(lines) <= 5, lines  # librdkafka's repeated "Connection refused" lines folded
+    assert elapsed < 2 + 6  # the timeout, interpreter start-up and close(0); it hung for 122 s
+
+
+def test_version():
+    done = fastprod("--version")
+    assert done.returncode == 0
+    assert re.fullmatch(rb"fastprod \S+ \(librdkafka 2\.\d+\.\d+\)\n", done.stdout), done.stdout
+
+
 def test_failed_records_exit_1(bootstrap):
     done = fastprod("produce", unique_topic("never-created"), "--bootstrap", bootstrap,
+                    "--connect-timeout", "1",
                     "--config", "allow.auto.create.topics=false",
                     "--config", "topic.metadata.propagation.max.ms=1000", "--config", "log_level=0",
                     stdin=b"a\nb\n")

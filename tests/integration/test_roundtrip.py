@@ -139,3 +139,24 @@ def test_small_ring_wraps_around_and_keeps_every_record_in_order(bootstrap):
     consumed = consume(bootstrap, topic, 1, len(values))
     assert [c.key for c in consumed] == [b"%d" % i for i in range(len(values))]
     assert [c.value for c in consumed] == values
+
+
+def test_send_and_forget_records_come_back_identical_and_in_order(bootstrap):
+    topic = create_topic(bootstrap, unique_topic("forget"), PARTITIONS)
+    lost = []
+    with fastprod.Producer(bootstrap, on_delivery_error=lambda e, r: lost.append(e)) as producer:
+        for i in range(N):
+            producer.send_and_forget(topic, b"value-%d" % i, key=b"key-%d" % (i % 100))
+        producer.flush(60)
+        stats = producer.stats()
+    assert lost == [] and (stats["sent"], stats["delivered"], stats["failed"]) == (N, N, 0)
+    consumed = consume(bootstrap, topic, PARTITIONS, N)
+    assert len(consumed) == N
+    by_key: dict[bytes, list[int]] = {}
+    for c in sorted(consumed, key=lambda c: (c.partition, c.offset)):
+        i = int(c.value.split(b"-")[1])
+        assert c.key == b"key-%d" % (i % 100)
+        by_key.setdefault(c.key, []).append(i)
+    # every record once, and each key's records in send() order (one partition per key)
+    assert sorted(i for seq in by_key.values() for i in seq) == list(range(N))
+    assert all(seq == sorted(seq) for seq in by_key.values())

@@ -56,3 +56,15 @@ def test_native_client_without_a_compiler_says_so(tmp_path):
     expected = ("no C compiler (gcc or cc) on PATH to build the C loop" if sys.platform == "linux"
                 else "finds the loaded librdkafka through /proc (Linux only)")
     assert done.stdout.strip() == expected
+
+
+def test_every_bench_option_is_described():
+    import argparse
+
+    from fastprod.bench import run
+
+    ap = argparse.ArgumentParser()
+    run.add_arguments(ap)
+    undescribed = [a.option_strings for a in ap._actions
+                   if a.option_strings and a.help in (None, "", argparse.SUPPRESS)]
+    assert undescribed == []

@@ -110,3 +110,23 @@ def test_unknown_partitioner():
 def test_password_not_in_repr():
     cfg = resolve({"bootstrap_servers": "h:1", "sasl_plain_password": "hunter2"}, None)
     assert "hunter2" not in repr(cfg)
+
+
+@pytest.mark.parametrize("acks", [122, 2, -2, "x", "", "1.0"])
+def test_acks_outside_kafkas_values_is_config_error(acks):
+    # librdkafka takes any number up to 1000; the broker then fails every record.
+    with pytest.raises(ConfigError, match="'acks' must be 0, 1, -1 or 'all', not"):
+        resolve({"bootstrap_servers": "h:1", "acks": acks}, None)
+    with pytest.raises(ConfigError, match="request.required.acks"):
+        resolve({}, {"bootstrap.servers": "h:1", "request.required.acks": acks})
+
+
+@pytest.mark.parametrize("acks", [0, 1, -1, "0", "1", "-1", "all", "ALL"])
+def test_acks_kafka_takes_are_accepted(acks):
+    assert props(bootstrap_servers="h:1", acks=acks, enable_idempotence=acks in (-1, "-1", "all",
+                                                                                 "ALL"))["acks"]
+
+
+def test_transactional_id_is_refused_until_transactions_exist():
+    with pytest.raises(ConfigError, match="transactional.id: this fastprod has no transactions"):
+        resolve({}, {"bootstrap.servers": "h:1", "transactional.id": "job-1"})

@@ -57,3 +57,19 @@ def test_producer_methods_document_their_use(name):
     import fastprod
 
     assert len(inspect.getdoc(getattr(fastprod.Producer, name)) or "") > 80
+
+
+def test_help_shows_signatures_and_no_cython_internals():
+    import pydoc
+
+    import fastprod
+
+    for cls in (fastprod.Producer, fastprod.DeliveryFuture, fastprod.BatchResult):
+        text = pydoc.render_doc(cls, renderer=pydoc.plaintext)
+        assert "__pyx" not in text and "cython" not in text.lower(), cls
+    text = pydoc.render_doc(fastprod.Producer, renderer=pydoc.plaintext)
+    for signature in ("flush(self, timeout=None)", "send_and_forget(self, topic, value=None",
+                      "purge(self, in_queue=True, in_flight=True, blocking=True)",
+                      "partitions_for(self, topic, timeout=None)"):
+        assert signature in text, signature
+    assert "See Producer.flush" not in text

@@ -131,6 +131,8 @@ def test_partition_beyond_known_topic_is_rejected_in_send(make_producer):
     n = len(p.partitions_for("t1"))
     with pytest.raises(errors.UnknownPartitionError, match=f"has {n} partitions"):
         p.send("t1", b"v", partition=n)
+    with pytest.raises(ValueError):  # kafka-python's users catch this there
+        p.send("t1", b"v", partition=n)
     assert p.stats()["sent"] == 0
     assert p.send("t1", b"v", partition=n - 1).get(timeout=30).partition == n - 1
 

@@ -1,7 +1,7 @@
 """send() on librdkafka's in-process mock cluster: the RecordMetadata it resolves to (sizes of
 null, empty, UTF-8 and buffer keys and values), per-partition order, headers, and stats()."""
 
-from fastprod.records import RecordMetadata, TimestampType
+from fastprod.records import RecordMetadata, TimestampType, TopicPartition
 
 
 def test_send_returns_metadata(make_producer):
@@ -10,6 +10,23 @@ def test_send_returns_metadata(make_producer):
     assert isinstance(md, RecordMetadata)
     assert (md.topic, md.offset, md.serialized_key_size, md.serialized_value_size) == ("t1", 0, 3, 5)
     assert md.timestamp_type in (TimestampType.CREATE_TIME, TimestampType.LOG_APPEND_TIME)
+    # built in C, still the namedtuple: unpacking, indexing, _asdict, _replace, equality
+    assert type(md) is RecordMetadata and len(md) == 8 and md[0] == "t1"
+    topic, partition, offset, timestamp, ts_type, key_size, value_size, header_size = md
+    assert md == RecordMetadata(topic, partition, offset, timestamp, ts_type, 3, 5, 2)
+    assert md._asdict()["serialized_value_size"] == 5 and md._replace(offset=7).offset == 7
+    assert hash(md) == hash(tuple(md))
+
+
+def test_kafka_python_fields(make_producer):
+    # kafka-python: header names (UTF-8) and values summed, -1 without headers; checksum None
+    p = make_producer()
+    md = p.send("t1", b"v", headers=[("header-key", b"header-value"), ("ü", None)]).get(30)
+    assert md.serialized_header_size == 10 + 12 + 2
+    assert md.topic_partition == TopicPartition("t1", md.partition) == ("t1", md.partition)
+    assert md.checksum is None
+    assert p.send("t1", b"v").get(30).serialized_header_size == -1
+    assert p.send("t1", b"v", headers={"k": "vé"}).get(30).serialized_header_size == 4
 
 
 def test_null_key_and_value_sizes(make_producer):

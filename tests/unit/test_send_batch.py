@@ -37,6 +37,7 @@ def test_batch_failures_name_the_index(make_producer):
     # an out-of-range partition is rejected in send_batch itself
     with pytest.raises(errors.UnknownPartitionError) as info:
         p.send_batch("t1", [b"ok", b"too far", b"ok"], partitions=[0, n, 1])
+    assert isinstance(info.value, ValueError)  # what kafka-python's users catch there
     partial = info.value.batch_result
     assert partial.wait(30).sent == 1 and partial.delivered == 1
     assert any("record 1 was not queued" in note for note in info.value.__notes__)
