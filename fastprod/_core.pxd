@@ -147,9 +147,10 @@ cdef class BatchResult:
     cdef bint _sealed  # send_batch() finished queueing
     cdef bint _holding  # the self-reference is held
     cdef list _failure_codes  # (index, librdkafka error code, RDK_MSG_STATUS_*), in completion order
+    cdef list _rejected  # (index, exception) of records send_batch did not queue (on_invalid)
 
     cdef int _open(self, ProducerCore producer, str topic, Py_ssize_t n) except -1
-    cdef inline void *_next_opaque(self)
+    cdef inline void *_next_opaque(self, Py_ssize_t index)
     cdef _seal(self)
     cdef inline _resolve(self, fp_completion *c)
     cdef inline _release_if_resolved(self)

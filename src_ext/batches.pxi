@@ -31,6 +31,17 @@ cdef inline void _hold_result(void *opaque) noexcept:
         Py_INCREF(<object>opaque)
 
 
+cdef object _first(tuple pair):
+    return pair[0]
+
+
+# What send() raises for a record that it refuses (its value, key, partition, timestamp, headers
+# or size), as opposed to the producer's state (closed, forked, buffer full past max.block.ms),
+# which stops send_batch(on_invalid="report") as well.
+_REJECTIONS = (TypeError, ValueError, OverflowError, _errors.MessageSizeTooLargeError,
+               _errors.InvalidTimestampError)
+
+
 @cython.final
 cdef class BatchResult:
     """The outcome of one :meth:`fastprod.Producer.send_batch`: counts, a wait, and which records
@@ -44,6 +55,7 @@ cdef class BatchResult:
         self._producer = producer
         self._topic = topic
         self._failure_codes = []
+        self._rejected = []
         self._capacity = n
         if n:
             self._entries = <void **>malloc(n * sizeof(void *))
@@ -53,8 +65,9 @@ cdef class BatchResult:
         self._holding = True
         return 0
 
-    cdef inline void *_next_opaque(self):
-        cdef void **entry = &self._entries[self._sent]
+    cdef inline void *_next_opaque(self, Py_ssize_t index):
+        """The opaque of record `index` (of the sequences given to send_batch)."""
+        cdef void **entry = &self._entries[index]
         entry[0] = <void *>self
         return _batch_opaque(entry)
 
@@ -102,6 +115,12 @@ cdef class BatchResult:
         return self._failed
 
     @property
+    def rejected(self):
+        """Records send_batch(on_invalid="report") did not queue because send() would have
+        refused them; they are in ``failures`` with the exception send() would have raised."""
+        return len(self._rejected)
+
+    @property
     def pending(self):
         """Records neither acknowledged nor failed yet."""
         return self._sent - self._delivered - self._failed
@@ -123,20 +142,24 @@ cdef class BatchResult:
 
     @property
     def failures(self):
-        """``[(index, KafkaError), ...]`` for the records that failed so far, by index."""
+        """``[(index, exception), ...]`` by index: a KafkaError for each record whose delivery
+        failed so far, and what send() would have raised for each rejected record."""
         errors = {}
-        out = []
-        for index, err, status in sorted(self._failure_codes):
+        out = list(self._rejected)
+        for index, err, status in self._failure_codes:
             exc = errors.get((err, status))
             if exc is None:
                 exc = errors[err, status] = _kafka_error(err, status)
             out.append((index, exc))
+        out.sort(key=_first)
         return out
 
     @property
     def failed_indices(self):
-        """Indexes (into the sequences given to send_batch) of the records that failed so far."""
-        return sorted([failure[0] for failure in self._failure_codes])
+        """Indexes (into the sequences given to send_batch) of the records that failed so far,
+        rejected ones included."""
+        return sorted([failure[0] for failure in self._failure_codes]
+                      + [rejected[0] for rejected in self._rejected])
 
     def __len__(self):
         return self._sent

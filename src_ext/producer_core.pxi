@@ -224,7 +224,7 @@ cdef class ProducerCore:
             self._leave()
 
     def send_batch(self, topic, values=None, keys=None, partitions=None, timestamps_ms=None,
-                   headers=None, *, key_field=None):
+                   headers=None, *, key_field=None, on_invalid="raise"):
         """Queue one record per item of ``values`` to ``topic`` in one compiled loop; returns a
         :class:`BatchResult` (counts, ``wait(timeout)``, ``failures`` by index) instead of one
         future per record.
@@ -236,14 +236,20 @@ cdef class ProducerCore:
         ``keys`` (a sequence or Arrow array), ``timestamps_ms`` and ``headers`` are None or as
         long as ``values``; ``partitions`` is None, one partition for all, or a sequence.
         Records are placed, ordered and bounded by buffer.memory exactly as with send(). A record
-        send() would reject stops the loop: the exception's note names its index and
-        ``exc.batch_result`` holds the records queued before it.
+        send() would reject (its value, key, partition, timestamp, headers or size) stops the
+        loop: the exception's note names its index and ``exc.batch_result`` holds the records
+        queued before it. With ``on_invalid="report"`` such records are skipped instead, as
+        confluent-kafka's produce_batch does: each is in ``failures`` with its index and the
+        exception send() would have raised (``rejected`` counts them), and the others are sent.
+        A closed or forked producer and a buffer full past max.block.ms stop it in both modes.
         """
+        if on_invalid not in ("raise", "report"):
+            raise ValueError(f"on_invalid must be 'raise' or 'report', not {on_invalid!r}")
         self._check_usable()
         self._users += 1
         try:
             return _send_batch(self, topic, values, keys, partitions, timestamps_ms, headers,
-                               key_field)
+                               key_field, on_invalid == "report")
         finally:
             self._leave()
 

@@ -9,7 +9,7 @@
 
 cdef object _send_batch(ProducerCore p, object topic, object values, object keys,
                         object partitions, object timestamps_ms, object headers,
-                        object key_field):
+                        object key_field, bint report_invalid):
     cdef Py_ssize_t n, i = 0
     cdef Py_ssize_t sizes[3]
     cdef object vseq = None, kseq = None, pseq = None, tseq = None, hseq = None
@@ -27,7 +27,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
                 or headers is not None or key_field is not None):
             raise TypeError("send_batch(records) takes no other arguments: they are the records' "
                             "fields")
-        return _send_records(p, topic)
+        return _send_records(p, topic, report_invalid)
     if type(topic) is not str:
         raise TypeError(f"topic must be str, not {type(topic).__name__}")
     t = _topic(p, <str>topic)
@@ -58,43 +58,49 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
     result._open(p, topic, n)
     try:
         for i in range(n):
-            if pseq is not None:
-                part_obj = _batch_item(pseq, i, "partitions")
-            if tseq is not None:
-                ts_obj = _batch_item(tseq, i, "timestamps_ms")
-            if hseq is not None:
-                headers_obj = _batch_item(hseq, i, "headers")
-            if varrow is not None and kseq is None:
-                # Arrow values (and keys): bytes straight from Arrow's buffers, as they are
-                varrow.get(i, &vdata, &vlen)
-                if karrow is not None:
-                    karrow.get(i, &kdata, &klen)
-                else:
-                    kdata, klen = NULL, -1
-                _queue_serialized(p, topic, t, kdata, klen, vdata, vlen, part_obj, ts_obj,
-                                  headers_obj, result._next_opaque())
-            elif varrow is not None:  # Arrow values, keys from a sequence (key serializer)
-                varrow.get(i, &vdata, &vlen)
-                key_obj = p._key_encoding.encode(topic, _batch_item(kseq, i, "keys"), None)
-                kheld = 0
-                try:
-                    kheld = _view(key_obj, &kview, &kdata, &klen, "key", topic)
+            try:
+                if pseq is not None:
+                    part_obj = _batch_item(pseq, i, "partitions")
+                if tseq is not None:
+                    ts_obj = _batch_item(tseq, i, "timestamps_ms")
+                if hseq is not None:
+                    headers_obj = _batch_item(hseq, i, "headers")
+                if varrow is not None and kseq is None:
+                    # Arrow values (and keys): bytes straight from Arrow's buffers, as they are
+                    varrow.get(i, &vdata, &vlen)
+                    if karrow is not None:
+                        karrow.get(i, &kdata, &klen)
+                    else:
+                        kdata, klen = NULL, -1
                     _queue_serialized(p, topic, t, kdata, klen, vdata, vlen, part_obj, ts_obj,
-                                      headers_obj, result._next_opaque())
-                finally:
-                    if kheld:
-                        PyBuffer_Release(&kview)
-                    p._key_encoding.give_back(key_obj)
-            else:
-                value_obj = _batch_item(vseq, i, "values")
-                if key_field is not None:
-                    key_obj = _field_key(value_obj, key_field, topic)
-                elif karrow is not None:
-                    key_obj = karrow.item(i)
+                                      headers_obj, result._next_opaque(i))
+                elif varrow is not None:  # Arrow values, keys from a sequence (key serializer)
+                    varrow.get(i, &vdata, &vlen)
+                    key_obj = p._key_encoding.encode(topic, _batch_item(kseq, i, "keys"), None)
+                    kheld = 0
+                    try:
+                        kheld = _view(key_obj, &kview, &kdata, &klen, "key", topic)
+                        _queue_serialized(p, topic, t, kdata, klen, vdata, vlen, part_obj, ts_obj,
+                                          headers_obj, result._next_opaque(i))
+                    finally:
+                        if kheld:
+                            PyBuffer_Release(&kview)
+                        p._key_encoding.give_back(key_obj)
                 else:
-                    key_obj = None if kseq is None else _batch_item(kseq, i, "keys")
-                _queue_record(p, topic, t, value_obj, key_obj, part_obj, ts_obj, headers_obj,
-                              result._next_opaque(), sizes)
+                    value_obj = _batch_item(vseq, i, "values")
+                    if key_field is not None:
+                        key_obj = _field_key(value_obj, key_field, topic)
+                    elif karrow is not None:
+                        key_obj = karrow.item(i)
+                    else:
+                        key_obj = None if kseq is None else _batch_item(kseq, i, "keys")
+                    _queue_record(p, topic, t, value_obj, key_obj, part_obj, ts_obj, headers_obj,
+                                  result._next_opaque(i), sizes)
+            except _REJECTIONS as exc:
+                if not report_invalid:
+                    raise
+                result._rejected.append((i, exc))
+                continue
             result._sent += 1
             p._sent += 1
     except BaseException as exc:
@@ -105,7 +111,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
     return result
 
 
-cdef object _send_records(ProducerCore p, object records):
+cdef object _send_records(ProducerCore p, object records, bint report_invalid):
     """send_batch(records): each ProducerRecord carries its own topic and fields."""
     cdef Py_ssize_t n, i = 0
     cdef Py_ssize_t sizes[3]
@@ -118,15 +124,21 @@ cdef object _send_records(ProducerCore p, object records):
     try:
         for i in range(n):
             record = _batch_item(rseq, i, "records")
-            if not isinstance(record, _ProducerRecord):
-                raise TypeError(f"send_batch(records) takes ProducerRecords, not "
-                                f"{type(record).__name__}")
-            topic = record.topic
-            if type(topic) is not str:
-                raise TypeError(f"record.topic must be str, not {type(topic).__name__}")
-            t = _topic(p, <str>topic)
-            _queue_record(p, topic, t, record.value, record.key, record.partition,
-                          record.timestamp_ms, record.headers, result._next_opaque(), sizes)
+            try:
+                if not isinstance(record, _ProducerRecord):
+                    raise TypeError(f"send_batch(records) takes ProducerRecords, not "
+                                    f"{type(record).__name__}")
+                topic = record.topic
+                if type(topic) is not str:
+                    raise TypeError(f"record.topic must be str, not {type(topic).__name__}")
+                t = _topic(p, <str>topic)
+                _queue_record(p, topic, t, record.value, record.key, record.partition,
+                              record.timestamp_ms, record.headers, result._next_opaque(i), sizes)
+            except _REJECTIONS as exc:
+                if not report_invalid:
+                    raise
+                result._rejected.append((i, exc))
+                continue
             result._sent += 1
             p._sent += 1
     except BaseException as exc:
@@ -139,6 +151,8 @@ cdef object _send_records(ProducerCore p, object records):
 
 cdef void _note_batch_failure(BaseException exc, Py_ssize_t i, BatchResult result) except *:
     queued = f"records 0..{i - 1} were" if i else "no record was"
+    if result._rejected:
+        queued += " handled, rejected ones in batch_result.failures"
     exc.add_note(f"send_batch: record {i} was not queued; {queued} (their outcome is this "
                  "exception's batch_result)")
     exc.batch_result = result

@@ -38,9 +38,10 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                     help="host:port of the cluster to measure (default: $FASTPROD_BOOTSTRAP)")
     ap.add_argument("--local", action="store_true",
                     help="start a local Kafka broker (fastprod kafka) for the run, stop it after")
-    ap.add_argument("--local-port", type=positive_int, default=environment.LOCAL_PORT,
+    ap.add_argument("--local-port", type=positive_int, default=None,
                     metavar="PORT", help="with --local: its client port; it also takes PORT+1 "
-                                         f"(default: {environment.LOCAL_PORT})")
+                                         f"(default: the first free pair from "
+                                         f"{environment.LOCAL_PORT})")
     ap.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), metavar="NAME",
                     help=f"a workload to run, repeatable (default: {', '.join(MAIN_SCENARIOS)}; "
                          f"all: {', '.join(sorted(SCENARIOS))})")
@@ -278,7 +279,8 @@ def bench(args: argparse.Namespace) -> int:
 
         plot.check_available()
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    with environment.broker(args.bootstrap, args.local, args.local_port) as bootstrap:
+    port = (args.local_port or environment.free_local_port()) if args.local else 0
+    with environment.broker(args.bootstrap, args.local, port) as bootstrap:
         session = Session(bootstrap, args.partitions, progress)
         result = report.new(args.records, args.runs, args.partitions, bootstrap)
         print(report.header(result))

@@ -97,7 +97,8 @@ def test_unreachable_broker_exits_3_after_the_connect_timeout():
     assert lines[-1] == ("fastprod: no broker at 127.0.0.1:1 answered within 2 s "
                          "(--connect-timeout)")
     assert len(lines) <= 5, lines  # librdkafka's repeated "Connection refused" lines folded
-    assert elapsed < 2 + 6  # the timeout, interpreter start-up and close(0); it hung for 122 s
+    # the timeout, interpreter start-up and close(0): 2.2-2.4 s measured (it hung for 122 s)
+    assert elapsed < 2 + 2
 
 
 def test_version():

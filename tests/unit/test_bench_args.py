@@ -68,3 +68,14 @@ def test_every_bench_option_is_described():
     undescribed = [a.option_strings for a in ap._actions
                    if a.option_strings and a.help in (None, "", argparse.SUPPRESS)]
     assert undescribed == []
+
+
+def test_local_broker_port_skips_a_busy_pair():
+    import socket
+
+    from fastprod.bench import environment
+
+    first = environment.free_local_port(21092)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", first + 1))  # the controller port of the first free pair
+        assert environment.free_local_port(first) == first + 2

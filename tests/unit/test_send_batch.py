@@ -102,3 +102,39 @@ def test_generators_and_tuples_are_accepted(make_producer):
     p = make_producer()
     assert p.send_batch("t1", (b"v%d" % i for i in range(10))).wait(30).delivered == 10
     assert p.send_batch("t1", (b"a", b"b"), partitions=2).wait(30).delivered == 2
+
+
+def test_on_invalid_report_sends_the_rest_and_lists_the_rejected(make_producer):
+    p = make_producer(max_request_size=1000)
+    n = len(p.partitions_for("t1"))
+    values = [b"a", 12345, b"b", b"x" * 2000, b"c", b"d"]
+    partitions = [0, 0, 0, 0, n, 99]
+    result = p.send_batch("t1", values, partitions=partitions, on_invalid="report")
+    result.wait(30)
+    assert (result.sent, result.rejected, result.delivered, result.failed) == (2, 4, 2, 0)
+    assert [(i, type(e)) for i, e in result.failures] == [
+        (1, errors.SerializationError), (3, errors.MessageSizeTooLargeError),
+        (4, errors.UnknownPartitionError), (5, errors.UnknownPartitionError)]
+    assert result.failed_indices == [1, 3, 4, 5] and result.done()
+    assert p.stats()["sent"] == 2
+
+
+def test_on_invalid_report_keeps_delivery_failures_at_their_index(make_producer):
+    # A partition beyond a new topic fails at delivery (see above); the index must still be the
+    # record's own, with rejected records before it.
+    p = make_producer()
+    records = [fastprod.ProducerRecord("t1", 1.5), "not a record",
+               fastprod.ProducerRecord("new-3", b"b", partition=50),
+               fastprod.ProducerRecord("t1", b"c")]
+    result = p.send_batch(records, on_invalid="report").wait(30)
+    assert (result.sent, result.rejected, result.delivered, result.failed) == (2, 2, 1, 1)
+    assert [(i, type(e)) for i, e in result.failures] == [
+        (0, errors.SerializationError), (1, TypeError), (2, errors.UnknownPartitionError)]
+
+
+def test_on_invalid_takes_raise_or_report(make_producer):
+    p = make_producer()
+    with pytest.raises(ValueError, match="on_invalid must be 'raise' or 'report'"):
+        p.send_batch("t1", [b"a"], on_invalid="skip")
+    with pytest.raises(errors.SerializationError):
+        p.send_batch("t1", [b"a", 1], on_invalid="raise")
