@@ -118,10 +118,22 @@ class Session:
 
     def written(self, topic: str, timeout: float = 10) -> int:
         """Records written to topic so far: the sum of its partitions' end offsets."""
-        from confluent_kafka import TopicPartition
+        from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
-        return sum(self.offsets.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)[1]
-                   for p in range(self.partitions))
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return sum(self.offsets.get_watermark_offsets(TopicPartition(topic, p),
+                                                              timeout=timeout)[1]
+                           for p in range(self.partitions))
+            except KafkaException as exc:
+                # A topic created moments ago (a fast run ends within a second): this consumer
+                # may not know its partitions yet. Ask, then look again.
+                if (exc.args[0].code() != KafkaError._UNKNOWN_PARTITION
+                        or time.monotonic() > deadline):
+                    raise
+                self.offsets.list_topics(topic, timeout=1)
+                time.sleep(0.05)
 
 
 def _command(client: str, s: Scenario, session: Session, topic: str, records: int) -> list[str]:
