@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 KAFKA_LOCAL := $(VPY) scripts/kafka-local
-SOURCES := $(wildcard src_ext/*.pyx src_ext/*.pxd src_ext/*.pxi src_ext/engine/*) fastprod/_core.pxd setup.py pyproject.toml
+SOURCES := $(wildcard src_ext/*.pyx src_ext/*.pxd src_ext/*.pxi src_ext/engine/* src_ext/table/*) fastprod/_core.pxd setup.py pyproject.toml
 
 .PHONY: install build run test test-unit test-all test-asan test-tsan bench-micro bench-instructions wheel dist clean
 

@@ -38,12 +38,14 @@ if sanitize:
     link_args += ["-fsanitize=address,undefined"]
 
 # The C engine: each .c its own unit, compiled beside the Cython layer's (it never sees Python.h).
+# The table encoder (send_table) likewise: C over Arrow's C Data Interface, no Python.h.
 ENGINE_SOURCES = sorted(str(p.relative_to(HERE)) for p in (HERE / "src_ext" / "engine").glob("*.c"))
+TABLE_SOURCES = sorted(str(p.relative_to(HERE)) for p in (HERE / "src_ext" / "table").glob("*.c"))
 
 extension = Extension(
     "fastprod._core",
-    ["src_ext/_core.pyx", *ENGINE_SOURCES],
-    include_dirs=["src_ext/engine"],
+    ["src_ext/_core.pyx", *ENGINE_SOURCES, *TABLE_SOURCES],
+    include_dirs=["src_ext/engine", "src_ext/table"],
     depends=[*(str(p) for p in sorted((HERE / "src_ext").rglob("*")) if p.is_file()),
              "fastprod/_core.pxd"],
     extra_compile_args=compile_args,

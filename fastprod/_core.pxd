@@ -135,12 +135,21 @@ cdef class DeliveryFuture:
     cdef _run_callbacks(self)
 
 
+# A block of BatchResult entries (one per record, each pointing back at its block), allocated
+# with the entries after it; blocks are never moved, since queued records point into them.
+ctypedef struct _BatchBlock:
+    void *owner  # the BatchResult
+    _BatchBlock *next
+    Py_ssize_t base  # the index of its first entry
+
+
 @cython.final
 cdef class BatchResult:
     cdef ProducerCore _producer
     cdef str _topic
-    cdef void **_entries
-    cdef Py_ssize_t _capacity
+    cdef _BatchBlock *_blocks  # the first block, for freeing
+    cdef _BatchBlock *_last  # the block records are being queued into
+    cdef Py_ssize_t _capacity  # entries in all blocks
     cdef Py_ssize_t _sent
     cdef Py_ssize_t _delivered
     cdef Py_ssize_t _failed
@@ -150,6 +159,7 @@ cdef class BatchResult:
     cdef list _rejected  # (index, exception) of records send_batch did not queue (on_invalid)
 
     cdef int _open(self, ProducerCore producer, str topic, Py_ssize_t n) except -1
+    cdef int _grow(self, Py_ssize_t n) except -1
     cdef inline void *_next_opaque(self, Py_ssize_t index)
     cdef _seal(self)
     cdef inline _resolve(self, fp_completion *c)

@@ -24,6 +24,13 @@ def librdkafka_version() -> tuple[str, int]: ...
 def _error_descriptions() -> list[tuple[int, str, str]]: ...
 def _librdkafka_path() -> str: ...
 def _load_xxh3() -> None: ...
+def _table_rows(data: Any, *, value: str = "json", columns: str | Sequence[str] | None = None,
+                key: str | Sequence[str] | None = None, timestamp: str | None = None,
+                partition: str | None = None,
+                headers: Sequence[str] | Mapping[str, str] | None = None, nan: str = "error",
+                timestamps: str = "iso", decimals: str = "string",
+                ) -> list[tuple[bytes | None, bytes | None, int | None, int | None,
+                                list[tuple[str, bytes | None]]]]: ...
 def murmur2(data: bytes | bytearray | memoryview) -> int: ...
 def xxh3_64(data: bytes | bytearray | memoryview) -> int: ...
 
@@ -76,6 +83,11 @@ class _ArrowChunkedArray(Protocol):
 # A pyarrow Array or ChunkedArray of binary or string values (send_batch reads their buffers).
 _ArrowInput = _ArrowArray | _ArrowChunkedArray
 
+# What send_table reads: Arrow's PyCapsule interface (pyarrow, Polars, DuckDB, ...), or a pandas
+# DataFrame or pyarrow dataset (converted through pyarrow).
+_ArrowTable = _ArrowArray | _ArrowChunkedArray | Any
+_Columns = str | Sequence[str]
+
 _Partitioner = Callable[[bytes | None, tuple[int, ...], tuple[int, ...]], int]
 
 @disjoint_base
@@ -103,6 +115,13 @@ class ProducerCore(Generic[_K, _V]):
     @overload
     def send_batch(self, topic: Sequence[ProducerRecord], *,
                    on_invalid: Literal["raise", "report"] = "raise") -> BatchResult: ...
+    def send_table(self, topic: str, data: _ArrowTable, *, value: str = "json",
+                   columns: _Columns | None = None, key: _Columns | None = None,
+                   timestamp: str | None = None, partition: str | None = None,
+                   headers: Sequence[str] | Mapping[str, str] | None = None,
+                   nan: Literal["error", "null"] = "error",
+                   timestamps: Literal["iso", "epoch"] = "iso",
+                   decimals: Literal["string", "number"] = "string") -> BatchResult: ...
     def partitions_for(self, topic: str, timeout: float | None = None) -> set[int]: ...
     def flush(self, timeout: float | None = None) -> None: ...
     def purge(self, in_queue: bool = True, in_flight: bool = True,

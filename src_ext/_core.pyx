@@ -11,10 +11,12 @@ from cpython.object cimport PyTypeObject
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t, INT32_MAX, INT64_MAX, INT64_MIN
 from libc.stdlib cimport free, malloc
-from libc.string cimport memchr
+from libc.string cimport memchr, memcpy
+from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.sequence cimport PySequence_Fast, PySequence_Fast_GET_ITEM, PySequence_Fast_GET_SIZE
 
 from cengine cimport *  # the C engine's declarations
+from ctable cimport *  # the table encoder's
 
 import json
 import logging
@@ -149,6 +151,7 @@ include "routing.pxi"
 include "send.pxi"
 include "producer_core.pxi"
 include "send_batch.pxi"
+include "send_table.pxi"
 
 
 cdef extern from "Python.h":

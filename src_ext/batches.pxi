@@ -1,9 +1,11 @@
-# BatchResult: the outcome of one send_batch(). Included into _core.pyx.
+# BatchResult: the outcome of one send_batch() or send_table(). Included into _core.pyx.
 #
 # A batch of n records costs one object and n pointers: each record's opaque is the address of
-# its slot in _entries (tagged with the low bit so the dispatcher tells it from a future), and
-# every slot points back at the batch, so the index is the slot's offset. The batch holds one
-# reference to itself from the first queued record until the last one resolved.
+# its entry in a _BatchBlock (tagged with the low bit so the dispatcher tells it from a future),
+# and every entry points at its block, which knows the batch and the index of its first entry.
+# send_batch() allocates one block; send_table() one per Arrow record batch, as it learns their
+# lengths. The batch holds one reference to itself from the first queued record until the last
+# one resolved.
 
 cdef inline void *_batch_opaque(void **entry):
     return <void *>((<size_t>entry) | 1)
@@ -17,9 +19,13 @@ cdef inline void **_batch_entry(void *opaque):
     return <void **>((<size_t>opaque) & ~(<size_t>1))
 
 
+cdef inline void **_block_entries(_BatchBlock *block):
+    return <void **>(<char *>block + sizeof(_BatchBlock))
+
+
 cdef inline BatchResult _batch_of(void *opaque):
     """The BatchResult a tagged opaque belongs to."""
-    return <BatchResult>_batch_entry(opaque)[0]
+    return <BatchResult>(<_BatchBlock *>_batch_entry(opaque)[0]).owner
 
 
 cdef inline void _hold_result(void *opaque) noexcept:
@@ -49,26 +55,47 @@ cdef class BatchResult:
     object per record."""
 
     def __dealloc__(self):
-        free(self._entries)
+        cdef _BatchBlock *block = self._blocks
+        cdef _BatchBlock *next_block
+        while block != NULL:
+            next_block = block.next
+            free(block)
+            block = next_block
 
     cdef int _open(self, ProducerCore producer, str topic, Py_ssize_t n) except -1:
         self._producer = producer
         self._topic = topic
         self._failure_codes = []
         self._rejected = []
-        self._capacity = n
-        if n:
-            self._entries = <void **>malloc(n * sizeof(void *))
-            if self._entries == NULL:
-                raise MemoryError()
+        self._grow(n)
         Py_INCREF(self)
         self._holding = True
         return 0
 
+    cdef int _grow(self, Py_ssize_t n) except -1:
+        """Room for n more records, in a new block."""
+        cdef _BatchBlock *block
+        if n <= 0:
+            return 0
+        block = <_BatchBlock *>malloc(sizeof(_BatchBlock) + n * sizeof(void *))
+        if block == NULL:
+            raise MemoryError()
+        block.owner = <void *>self
+        block.next = NULL
+        block.base = self._capacity
+        if self._last == NULL:
+            self._blocks = block
+        else:
+            self._last.next = block
+        self._last = block
+        self._capacity += n
+        return 0
+
     cdef inline void *_next_opaque(self, Py_ssize_t index):
-        """The opaque of record `index` (of the sequences given to send_batch)."""
-        cdef void **entry = &self._entries[index]
-        entry[0] = <void *>self
+        """The opaque of record `index` (of the sequences given to send_batch, or of the rows of
+        send_table), which lies in the last block."""
+        cdef void **entry = _block_entries(self._last) + (index - self._last.base)
+        entry[0] = <void *>self._last
         return _batch_opaque(entry)
 
     cdef _seal(self):
@@ -77,7 +104,9 @@ cdef class BatchResult:
 
     cdef inline _resolve(self, fp_completion *c):
         """Dispatcher thread: one record's outcome; the last one drops the self-reference."""
-        cdef Py_ssize_t index = _batch_entry(c.opaque) - self._entries
+        cdef void **entry = _batch_entry(c.opaque)
+        cdef _BatchBlock *block = <_BatchBlock *>entry[0]
+        cdef Py_ssize_t index = block.base + (entry - _block_entries(block))
         if c.err:
             self._failed += 1
             self._failure_codes.append((index, c.err, c.status))

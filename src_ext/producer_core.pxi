@@ -253,6 +253,44 @@ cdef class ProducerCore:
         finally:
             self._leave()
 
+    def send_table(self, topic, data, *, value="json", columns=None, key=None, timestamp=None,
+                   partition=None, headers=None, nan="error", timestamps="iso",
+                   decimals="string"):
+        """Queue one record per row of Arrow data to ``topic``, each row encoded in C straight
+        from Arrow's buffers (no Python object per row); returns a :class:`BatchResult` indexed
+        by row.
+
+        ``data``: anything that exports Arrow's PyCapsule interface (a pyarrow Table, RecordBatch
+        or RecordBatchReader, a Polars DataFrame, a DuckDB relation, ...), a pandas DataFrame or
+        a pyarrow dataset; streams are sent batch by batch in bounded memory.
+        ``value``: ``"json"``, one compact JSON object per row of ``columns`` (default: every
+        column), or ``"raw:COLUMN"``, that column's bytes as they are. ``key``: a column (its
+        bytes; integers as decimal text) or a list of them (a JSON object); ``timestamp``: a
+        timestamp, date or integer (ms) column; ``partition``: an integer column; ``headers``:
+        columns (or ``{header_name: column}``) sent as headers. A null timestamp, partition or
+        key leaves it to the producer as send() would. ``nan="null"`` sends NaN and infinities
+        as null (else an error), ``timestamps="epoch"`` timestamps as integers of their unit,
+        ``decimals="number"`` decimals as JSON numbers. The type mapping is in docs/tables.md.
+
+        A row that cannot be encoded raises SerializationError naming its column and row before
+        any row of its record batch is queued; ``exc.batch_result`` holds the rows queued from
+        earlier batches.
+        """
+        options = {"nan": nan, "timestamps": timestamps, "decimals": decimals}
+        for name, allowed in _TABLE_OPTIONS.items():
+            if options[name] not in allowed:
+                raise ValueError(f"send_table {name} must be one of {', '.join(map(repr, allowed))},"
+                                 f" not {options[name]!r}")
+        if type(topic) is not str:
+            raise TypeError(f"topic must be str, not {type(topic).__name__}")
+        self._check_usable()
+        self._users += 1
+        try:
+            return _send_table(self, topic, data, value, columns, key, timestamp, partition,
+                               headers, options)
+        finally:
+            self._leave()
+
     cdef int _wait_resolved(self, object waiter, _resolved_check resolved, timeout,
                             str what) except -1:
         """Blocks (GIL released, Ctrl-C honoured) until resolved(waiter); KafkaTimeoutError past

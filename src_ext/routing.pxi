@@ -38,15 +38,13 @@ cdef fp_topic *_topic_lookup(ProducerCore p, str topic) except NULL:
     return t
 
 
-cdef int32_t _partition(ProducerCore p, str topic, fp_topic *t, object partition,
+cdef int32_t _partition(ProducerCore p, str topic, fp_topic *t, int64_t explicit,
                         const char *key_data, Py_ssize_t key_len,
                         size_t payload_bytes) except -2:
-    """The record's partition, chosen here so that it follows send() order and the
-    partitioner's rules; RDK_PARTITION_UA leaves it to librdkafka."""
+    """The record's partition: explicit if it is not -1, else chosen here so that it follows
+    send() order and the partitioner's rules; RDK_PARTITION_UA leaves it to librdkafka."""
     cdef const fp_partitions *table = fp_topic_table(t)
-    cdef int64_t explicit
-    if partition is not None:
-        explicit = _checked_int(partition, INT32_MAX, "partition")
+    if explicit >= 0:
         if table != NULL and explicit >= table.count:
             _await_table(p, topic, t, explicit)
         return <int32_t>explicit

@@ -122,21 +122,31 @@ cdef Py_ssize_t _queue_serialized(ProducerCore p, str topic, fp_topic *t, const 
     """Validates, partitions and writes one serialized record (lengths -1: null) into the
     ring with opaque; returns the bytes of its header names and values (-1: no headers, as
     kafka-python's serialized_header_size). Nothing is queued when it raises."""
+    cdef int64_t ts = FP_TIMESTAMP_AT_SEND  # fp_engine_write takes the time
+    cdef int64_t explicit = -1
+    if timestamp_ms is not None:
+        ts = _checked_int(timestamp_ms, INT64_MAX, "timestamp_ms")
+    if partition is not None:
+        explicit = _checked_int(partition, INT32_MAX, "partition")
+    return _queue_built(p, topic, t, kdata, klen, vdata, vlen, explicit, ts,
+                        NULL if headers is None else _build_headers(headers, topic), opaque)
+
+
+cdef Py_ssize_t _queue_built(ProducerCore p, str topic, fp_topic *t, const char *kdata,
+                             Py_ssize_t klen, const char *vdata, Py_ssize_t vlen,
+                             int64_t partition, int64_t ts, rd_kafka_headers_t *hdrs,
+                             void *opaque) except -2:
+    """_queue_serialized with the partition (-1: the partitioner's choice) and timestamp
+    (FP_TIMESTAMP_AT_SEND: none) as C integers and the headers built; owns hdrs (the ring takes
+    them, or they are destroyed)."""
     cdef int32_t part
-    cdef int64_t ts
-    cdef rd_kafka_headers_t *hdrs = NULL
     cdef size_t key_bytes = klen if klen > 0 else 0
     cdef size_t value_bytes = vlen if vlen > 0 else 0
     cdef size_t header_bytes, record_bytes, charge
     cdef int32_t limit
-    if timestamp_ms is None:
-        ts = FP_TIMESTAMP_AT_SEND  # fp_engine_write takes the time
-    else:
-        ts = _checked_int(timestamp_ms, INT64_MAX, "timestamp_ms")
-        _check_timestamp(p, topic, t, ts)
-    if headers is not None:
-        hdrs = _build_headers(headers, topic)
     try:
+        if ts != FP_TIMESTAMP_AT_SEND:
+            _check_timestamp(p, topic, t, ts)
         header_bytes = fp_headers_bytes(hdrs)
         record_bytes = key_bytes + value_bytes + header_bytes
         if record_bytes > <size_t>p._max_message_bytes:
