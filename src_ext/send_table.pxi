@@ -245,9 +245,10 @@ cdef object _send_table(ProducerCore p, str topic, object data, object value, ob
                     for h in range(nh):
                         span = &work.encoded.header_spans[2 * (row.headers_at + h)]
                         name = work.header_names[h]
-                        rdk.rd_kafka_header_add(hdrs, name, len(name),
-                                                NULL if span[1] < 0 else data_at + span[0],
-                                                span[1] if span[1] > 0 else 0)
+                        rdk.rd_kafka_header_add(
+                            hdrs, name, len(name),
+                            <const void *>NULL if span[1] < 0 else <const void *>(data_at + span[0]),
+                            span[1] if span[1] > 0 else 0)
                 _queue_built(p, topic, t, data_at + row.key_at, row.key_len,
                              data_at + row.value_at, row.value_len, row.partition,
                              FP_TIMESTAMP_AT_SEND if row.timestamp_ms < 0 else row.timestamp_ms,
