@@ -151,6 +151,7 @@ cdef class BatchResult:
     cdef _BatchBlock *_last  # the block records are being queued into
     cdef Py_ssize_t _capacity  # entries in all blocks
     cdef Py_ssize_t _sent
+    cdef Py_ssize_t _sent_bytes  # key and value bytes of the queued records
     cdef Py_ssize_t _delivered
     cdef Py_ssize_t _failed
     cdef bint _sealed  # send_batch() finished queueing

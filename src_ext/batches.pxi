@@ -134,6 +134,11 @@ cdef class BatchResult:
         return self._sent
 
     @property
+    def sent_bytes(self):
+        """Key and value bytes of the queued records (serialized, headers not counted)."""
+        return self._sent_bytes
+
+    @property
     def delivered(self):
         """Records acknowledged so far."""
         return self._delivered

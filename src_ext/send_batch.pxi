@@ -74,6 +74,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
                         kdata, klen = NULL, -1
                     _queue_serialized(p, topic, t, kdata, klen, vdata, vlen, part_obj, ts_obj,
                                       headers_obj, result._next_opaque(i))
+                    sizes[0], sizes[1] = klen, vlen
                 elif varrow is not None:  # Arrow values, keys from a sequence (key serializer)
                     varrow.get(i, &vdata, &vlen)
                     key_obj = p._key_encoding.encode(topic, _batch_item(kseq, i, "keys"), None)
@@ -82,6 +83,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
                         kheld = _view(key_obj, &kview, &kdata, &klen, "key", topic)
                         _queue_serialized(p, topic, t, kdata, klen, vdata, vlen, part_obj, ts_obj,
                                           headers_obj, result._next_opaque(i))
+                        sizes[0], sizes[1] = klen, vlen
                     finally:
                         if kheld:
                             PyBuffer_Release(&kview)
@@ -102,6 +104,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
                 result._rejected.append((i, exc))
                 continue
             result._sent += 1
+            result._sent_bytes += _payload_bytes(sizes)
             p._sent += 1
     except BaseException as exc:
         _note_batch_failure(exc, i, result)
@@ -140,6 +143,7 @@ cdef object _send_records(ProducerCore p, object records, bint report_invalid):
                 result._rejected.append((i, exc))
                 continue
             result._sent += 1
+            result._sent_bytes += _payload_bytes(sizes)
             p._sent += 1
     except BaseException as exc:
         _note_batch_failure(exc, i, result)
@@ -156,6 +160,11 @@ cdef void _note_batch_failure(BaseException exc, Py_ssize_t i, BatchResult resul
     exc.add_note(f"send_batch: record {i} was not queued; {queued} (their outcome is this "
                  "exception's batch_result)")
     exc.batch_result = result
+
+
+cdef inline Py_ssize_t _payload_bytes(Py_ssize_t *sizes):
+    """Key and value bytes from _queue_record's sizes (-1: null)."""
+    return (sizes[0] if sizes[0] > 0 else 0) + (sizes[1] if sizes[1] > 0 else 0)
 
 
 cdef object _field_key(object record, object key_field, str topic):

@@ -254,6 +254,8 @@ cdef object _send_table(ProducerCore p, str topic, object data, object value, ob
                              FP_TIMESTAMP_AT_SEND if row.timestamp_ms < 0 else row.timestamp_ms,
                              hdrs, result._next_opaque(first_row + r))
                 result._sent += 1
+                result._sent_bytes += ((row.key_len if row.key_len > 0 else 0)
+                                       + (row.value_len if row.value_len > 0 else 0))
                 p._sent += 1
             first_row += n
     except BaseException as exc:

@@ -28,7 +28,7 @@ from fastprod.bench.workloads import (KEY_FIELD, compressible_values, encoder, f
 @dataclass
 class Workload:
     topic: str
-    values: list[Any]            # bytes, or row dicts when fmt is set
+    values: Any                  # bytes or row dicts (fmt set) in a list; a pyarrow Table (table)
     keys: list[Any] | None       # bytes, str (rows), or None: keyless
     compression: str | None
     fmt: str | None              # json | msgpack | avro: values are rows the client encodes
@@ -53,8 +53,17 @@ class Clock:
 Client = Callable[[str, Workload, Clock], int]  # returns the number of records acknowledged
 
 
+def _rows(w: Workload) -> tuple[list[Any], list[Any] | None]:
+    """The values and keys to send: a table workload's rows as dicts (to_pylist, the step its
+    users take before send_batch or produce; call it inside the timing)."""
+    if w.fmt != "table":
+        return w.values, w.keys
+    rows = w.values.to_pylist()
+    return rows, [row[KEY_FIELD] for row in rows]
+
+
 def _fastprod(mode: str) -> Client:
-    """mode: drop (fire and forget), futures (kept, read after flush), callback, batch."""
+    """mode: drop (fire and forget), futures (kept, read after flush), callback, batch, table."""
     def run(bootstrap: str, w: Workload, clock: Clock) -> int:
         import fastprod
 
@@ -71,6 +80,13 @@ def _fastprod(mode: str) -> Client:
             clock.start()
             send = p.send
             kept: list[Any] = []
+            if mode == "table":
+                result = p.send_table(topic, values, key=KEY_FIELD)
+                clock.enqueued()
+                result.wait()
+                clock.end()
+                return result.delivered
+            values, keys = _rows(w)
             if mode == "batch":
                 result = (p.send_batch(topic, values, key_field=KEY_FIELD) if w.fmt
                           else p.send_batch(topic, values, keys=keys))
@@ -116,6 +132,7 @@ def _confluent(callback: bool, batch: bool) -> Client:
                 counts[0] += 1
 
         clock.start()
+        values, keys = _rows(w)
         if batch:
             step = 10_000
             for i in range(0, len(values), step):
@@ -211,6 +228,7 @@ CLIENTS: dict[str, Client] = {
     "fastprod-drop": _fastprod("drop"),
     "fastprod-cb": _fastprod("callback"),
     "fastprod-batch": _fastprod("batch"),
+    "fastprod-table": _fastprod("table"),
     "confluent": _confluent(callback=False, batch=False),
     "confluent-cb": _confluent(callback=True, batch=False),
     "confluent-batch": _confluent(callback=False, batch=True),
@@ -222,6 +240,11 @@ CLIENTS: dict[str, Client] = {
 def workload(topic: str, records: int, size: int, keyed: bool, compression: str | None,
              fmt: str | None) -> Workload:
     """Built before timing, as a real job would already hold its data."""
+    if fmt == "table":
+        import pyarrow
+
+        return Workload(topic, pyarrow.Table.from_pylist(make_rows(records)), None, compression,
+                        fmt)
     if fmt:
         rows = make_rows(records)
         return Workload(topic, rows, [row[KEY_FIELD] for row in rows], compression, fmt)
@@ -243,7 +266,7 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=100)
     ap.add_argument("--keyed", action="store_true")
     ap.add_argument("--compression")
-    ap.add_argument("--format", choices=["json", "msgpack", "avro"])
+    ap.add_argument("--format", choices=["json", "msgpack", "avro", "table"])
     args = ap.parse_args()
     w = workload(args.topic, args.records, args.size, args.keyed, args.compression, args.format)
     clock = Clock()

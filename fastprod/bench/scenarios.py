@@ -15,7 +15,8 @@ class Scenario:
     clients: tuple[str, ...]
     keyed: bool = False
     compression: str | None = None
-    fmt: str | None = None   # json | msgpack | avro: values are 10-field dicts the client encodes
+    fmt: str | None = None   # json | msgpack | avro: values are 10-field dicts the client encodes;
+    # table: the same rows as a pyarrow Table, sent as JSON (the others convert with to_pylist())
     record_share: int = 1    # the scenario sends --records // record_share records (same bytes)
 
     def records(self, records: int) -> int:
@@ -45,6 +46,10 @@ SCENARIOS: dict[str, Scenario] = {
                         _ROW_CLIENTS, fmt="msgpack"),
     "avro": Scenario("10-field dicts as Avro (~110 B), keyed by a field", 110, _ROW_CLIENTS,
                      fmt="avro"),
+    "table-json": Scenario(
+        "a pyarrow Table of 10-field rows as JSON (~200 B), keyed by a column; send_batch and "
+        "confluent convert it with to_pylist() inside the timing", 200,
+        ("fastprod-table", "fastprod-batch", "confluent-cb"), fmt="table"),
     "1kb-lz4": _compressed(1000, "lz4"),
     "1kb-zstd": _compressed(1000, "zstd"),
     "10kb-lz4": _compressed(10000, "lz4"),
@@ -57,6 +62,7 @@ LABELS = {
     "fastprod-drop": "fastprod send()",
     "fastprod-cb": "fastprod send(), callbacks",
     "fastprod-batch": "fastprod send_batch()",
+    "fastprod-table": "fastprod send_table()",
     "confluent": "confluent produce()",
     "confluent-cb": "confluent produce(cb)",
     "confluent-batch": "confluent produce_batch()",
@@ -87,6 +93,10 @@ def missing(client: str, scenario: Scenario) -> str | None:
         return environment.java_missing()
     if client == "native":
         return environment.native_missing()
+    if scenario.fmt == "table":
+        reason = _module_missing("pyarrow", "pyarrow")
+        if reason:
+            return reason
     if scenario.fmt == "avro":
         reason = _module_missing("fastavro", "fastavro")
         if reason:

@@ -87,21 +87,9 @@ static inline void put_padded(char *at, unsigned v, int width) {
     }
 }
 
-/* The shortest of %.{low}g .. %.{high}g that reads back as the same value (so 0.1 stays 0.1),
- * with ".0" added to integral values so that they stay floats for typed readers. */
 static int put_real(fp_buf *out, double v, int is_single, const fp_col *c, fp_table_error *err) {
-    char tmp[40];
-    int n = 0;
-    int low = is_single ? 6 : 15, high = is_single ? 9 : 17;
-    for (int precision = low; precision <= high; precision++) {
-        n = snprintf(tmp, sizeof tmp, "%.*g", precision, v);
-        if (is_single ? strtof(tmp, NULL) == (float)v : strtod(tmp, NULL) == v)
-            break;
-    }
-    RESERVE((size_t)n + 2);
-    put(out, tmp, (size_t)n);
-    if (strpbrk(tmp, ".en") == NULL)
-        put(out, ".0", 2);
+    RESERVE(32);
+    out->len += (size_t)fp_format_real(v, is_single, out->data + out->len);
     return 0;
 }
 

@@ -98,6 +98,11 @@ typedef struct fp_json_options {
     int decimals_as_numbers; /* decimals as JSON numbers (else strings) */
 } fp_json_options;
 
+/* Writes finite v (as a float if single) at out (32 bytes at least) in the shortest decimal form
+ * that reads back as the same value, as Python's repr() lays it out ("0.1", "1.0", "1e+16");
+ * returns its length (shortest.c). */
+int fp_format_real(double v, int single, char *out);
+
 /* Appends item i of column c as JSON. 0, or -1 with err set (err->reason empty: out of memory). */
 int fp_json_cell(fp_buf *out, const fp_col *c, const fp_arrow_array *a, int64_t i,
                  const fp_json_options *o, fp_table_error *err);

@@ -1,4 +1,5 @@
-"""`fastprod produce`: lines to a topic, consumed back; argument and input errors; exit codes.
+"""`fastprod produce`: lines and files of rows to a topic, consumed back; argument and input
+errors; exit codes.
 `fastprod kafka`: a local broker started, watched and stopped."""
 
 from __future__ import annotations
@@ -33,6 +34,76 @@ def test_json_lines_from_a_file_with_key_field(bootstrap, tmp_path):
     consumed = consume(bootstrap, topic, 3, len(rows))
     assert sorted((json.loads(c.value)["n"], c.key) for c in consumed) == \
         [(r["n"], r["user"].encode()) for r in rows]
+
+
+def test_parquet_rows_with_key_and_timestamp_columns(bootstrap, tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    topic = create_topic(bootstrap, unique_topic("cli"), 3)
+    table = pa.table({"user": [f"u{i % 13}" for i in range(30_000)], "n": list(range(30_000)),
+                      "at": pa.array([1_700_000_000_000 + i for i in range(30_000)],
+                                     pa.timestamp("ms")),
+                      "tags": [["x"] * (i % 3) for i in range(30_000)]})
+    pq.write_table(table, tmp_path / "rows.parquet", row_group_size=7_000)
+    done = fastprod("produce", topic, "--bootstrap", bootstrap, "--file",
+                    str(tmp_path / "rows.parquet"), "--key-column", "user",
+                    "--timestamp-column", "at", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert re.search(rb"sent 30,000  delivered 30,000  failed 0  [\d,]+ rows/s  [\d.]+ MB/s  "
+                     rb"\([\d.]+ s, 1 file, [\d,]+ bytes of keys and values\)", done.stdout), done.stdout
+    consumed = consume(bootstrap, topic, 3, 30_000)
+    got = sorted((json.loads(c.value)["n"], c.key, c.timestamp, json.loads(c.value)["tags"])
+                 for c in consumed)
+    assert got == [(i, f"u{i % 13}".encode(), 1_700_000_000_000 + i, ["x"] * (i % 3))
+                   for i in range(30_000)]
+
+
+def test_globs_directories_csv_and_raw_columns(bootstrap, tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    topic = create_topic(bootstrap, unique_topic("cli"), 1)
+    (tmp_path / "dir").mkdir()
+    for name, start in [("a.parquet", 0), ("b.parquet", 10), ("dir/c.parquet", 20)]:
+        pq.write_table(pa.table({"id": list(range(start, start + 10)),
+                                 "body": [f"row {i}" for i in range(start, start + 10)]}),
+                       tmp_path / name)
+    done = fastprod("produce", topic, "--bootstrap", bootstrap, "--file", str(tmp_path / "*.parquet"),
+                    str(tmp_path / "dir"), "--value-format", "raw:body", "--header-column", "id",
+                    "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert b"sent 30  delivered 30" in done.stdout and b"3 files" in done.stdout
+    consumed = sorted(consume(bootstrap, topic, 1, 30), key=lambda c: c.offset)
+    assert [(c.value, c.headers) for c in consumed] == [
+        (f"row {i}".encode(), [("id", str(i).encode())]) for i in range(30)]
+    pcsv.write_csv(pa.table({"city": ["Paris", "Lyon"], "pop": [2.1, 0.5]}), tmp_path / "c.csv")
+    done = fastprod("produce", topic, "--bootstrap", bootstrap, "--file", str(tmp_path / "c.csv"),
+                    "--columns", "pop", "--key-column", "city", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    consumed = sorted(consume(bootstrap, topic, 1, 32), key=lambda c: c.offset)[30:]
+    assert [(c.key, c.value) for c in consumed] == [(b"Paris", b'{"pop":2.1}'),
+                                                     (b"Lyon", b'{"pop":0.5}')]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--file", "{dir}/rows.parquet", "{dir}/rows.csv"], b"several formats (csv, parquet)"),
+    (["--file", "{dir}/rows.parquet", "--key-column", "nope"], b"no column 'nope'"),
+    (["--file", "{dir}/*.avro"], b"No file matches"),
+    (["--key-column", "user"], b"need files of rows"),
+    (["--file", "{dir}/rows.parquet", "--value-format", "str"], b"files of rows take"),
+])
+def test_file_of_rows_errors_exit_2(bootstrap, tmp_path, args, message):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"user": ["a"]}), tmp_path / "rows.parquet")
+    pcsv.write_csv(pa.table({"user": ["a"]}), tmp_path / "rows.csv")
+    done = fastprod("produce", unique_topic("cli"), "--bootstrap", bootstrap, "--no-progress",
+                    *[a.format(dir=tmp_path) for a in args])
+    assert done.returncode == 2 and message in done.stderr, done.stderr
 
 
 def test_str_lines_from_stdin_with_env_bootstrap(bootstrap):

@@ -7,9 +7,12 @@ import datetime as dt
 import decimal
 import json
 import math
+import random
+import struct
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pa = pytest.importorskip("pyarrow")
 
@@ -84,6 +87,41 @@ def test_json_text_is_compact_and_exact():
         "2023-11-14T22:13:20.123456789", "1969-12-31T23:59:59.999999999"]
     assert [json.loads(r[1])["ts"] for r in _core._table_rows(ns, timestamps="epoch")] == [
         1_700_000_000_123_456_789, -1]
+
+
+def _float_texts(values, kind):
+    rows = _core._table_rows(pa.table({"x": pa.array(values, kind)}))
+    return [value[5:-1].decode() for _, value, _, _, _ in rows]
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=50))
+def test_doubles_read_back_exactly(values):
+    assert [float(text) for text in _float_texts(values, pa.float64())] == values
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), min_size=1,
+                max_size=50))
+def test_floats_read_back_as_the_same_float32(values):
+    single = [struct.unpack("f", struct.pack("f", float(t)))[0]
+              for t in _float_texts(values, pa.float32())]
+    assert single == values
+
+
+def test_doubles_are_written_as_python_repr_writes_them_nearly_always():
+    rng = random.Random(7)
+    values = [struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0] for _ in range(50_000)]
+    values = [v for v in values if math.isfinite(v)] + [rng.random() * 10 ** rng.randint(-30, 30)
+                                                         for _ in range(50_000)]
+    values += [0.1, 1e16, 1e15, 1e-5, 1e-4, 5e-324, 1.7976931348623157e308, 2.0**53, -0.0, 1e23]
+    texts = _float_texts(values, pa.float64())
+    assert all(float(t) == v for t, v in zip(texts, values))
+    differ = [(t, repr(v)) for t, v in zip(texts, values) if t != repr(v)]
+    # Grisu2: where it cannot prove the shortest digits it writes 17; never fewer than repr
+    assert all(len(t) >= len(r) for t, r in differ), differ[:5]
+    assert len(differ) < len(values) // 100, len(differ)
+    assert texts[-10:-1] == ["0.1", "1e+16", "1000000000000000.0", "1e-05", "0.0001", "5e-324",
+                             "1.7976931348623157e+308", "9007199254740992.0", "-0.0"]
+    assert texts[-1] == "9.999999999999999e+22"  # 1e23, one of the longer ones (repr: 1e+23)
 
 
 def test_options_for_values_without_one_json_form():
