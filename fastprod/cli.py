@@ -3,7 +3,8 @@
     fastprod produce TOPIC [--file F] [--value-format json|str|bytes] [--key-field NAME]
                            [--bootstrap HOST:PORT] [--connect-timeout S] [--config name=value ...]
     fastprod produce TOPIC --file PATH... [--format auto|parquet|csv|json|arrow]
-                           [--value-format json|raw:COLUMN] [--columns A,B] [--key-column C ...]
+                           [--value-format json|msgpack|raw:COLUMN] [--columns A,B]
+                           [--key-column C ...]
                            [--timestamp-column C] [--partition-column C] [--header-column C ...]
     fastprod bench [--local [--local-port P] | --bootstrap HOST:PORT] [--scenario S ...]
                    [--clients a,b] [--records N] [--runs N] [--json FILE] [--plot FILE.png]
@@ -72,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     produce.add_argument("--value-format", type=_value_format, default=None,
                          help="lines: json (each line a JSON value, re-encoded compactly), str "
                               "(UTF-8 text) or bytes (as read, the default); rows: json (the "
-                              "default) or raw:COLUMN (that column's bytes)")
+                              "default), msgpack or raw:COLUMN (that column's bytes)")
     produce.add_argument("--columns", type=lambda v: v.split(","), metavar="A,B",
                          help="rows: the columns of the JSON value (default: all)")
     produce.add_argument("--key-column", action="append", metavar="C",
@@ -103,10 +104,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _value_format(text: str) -> str:
-    if text in ("json", "str", "bytes") or (text.startswith("raw:") and len(text) > 4):
+    if text in ("json", "str", "bytes", "msgpack") or (text.startswith("raw:") and len(text) > 4):
         return text
     raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from json, str, bytes, "
-                                     "raw:COLUMN)")
+                                     "msgpack, raw:COLUMN)")
 
 
 def _version() -> str:
@@ -141,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.exit(2, f"fastprod: {exc}\n")
     if table_format is None and _table_options(args):
         ap.error("--columns, --key-column, --timestamp-column, --partition-column, "
-                 "--header-column and raw:COLUMN need files of rows (--file, --format)")
+                 "--header-column, msgpack and raw:COLUMN need files of rows (--file, --format)")
     if table_format is not None and args.value_format in ("str", "bytes") or (
             table_format is not None and args.key_field):
         ap.error("files of rows take --value-format json or raw:COLUMN, and --key-column")
@@ -178,7 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _table_options(args: argparse.Namespace) -> bool:
     return bool(args.columns or args.key_column or args.timestamp_column or args.partition_column
-                or args.header_column or (args.value_format or "").startswith("raw:"))
+                or args.header_column or args.value_format == "msgpack"
+                or (args.value_format or "").startswith("raw:"))
 
 
 def _table_format(args: argparse.Namespace, paths: list[str]) -> str | None:

@@ -26,7 +26,7 @@ def _send_table_options(args: argparse.Namespace) -> dict[str, Any]:
 def _projection(args: argparse.Namespace) -> list[str] | None:
     """The columns to read: only those the records use, unless the JSON value takes them all."""
     value = args.value_format or "json"
-    if value == "json" and not args.columns:
+    if value in ("json", "msgpack") and not args.columns:
         return None
     wanted = [value[4:]] if value.startswith("raw:") else list(args.columns)
     for extra in [*(args.key_column or []), args.timestamp_column, args.partition_column,

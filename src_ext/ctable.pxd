@@ -52,6 +52,7 @@ cdef extern from "table.h" nogil:
     ctypedef enum fp_value_format:
         FP_VALUE_JSON
         FP_VALUE_COLUMN
+        FP_VALUE_MSGPACK
 
     ctypedef struct fp_table_plan:
         fp_value_format value_format

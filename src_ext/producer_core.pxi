@@ -264,7 +264,8 @@ cdef class ProducerCore:
         or RecordBatchReader, a Polars DataFrame, a DuckDB relation, ...), a pandas DataFrame or
         a pyarrow dataset; streams are sent batch by batch in bounded memory.
         ``value``: ``"json"``, one compact JSON object per row of ``columns`` (default: every
-        column), or ``"raw:COLUMN"``, that column's bytes as they are. ``key``: a column (its
+        column), ``"msgpack"``, the same as a MessagePack map, or ``"raw:COLUMN"``, that column's
+        bytes as they are. ``key``: a column (its
         bytes; integers as decimal text) or a list of them (a JSON object); ``timestamp``: a
         timestamp, date or integer (ms) column; ``partition``: an integer column; ``headers``:
         columns (or ``{header_name: column}``) sent as headers. A null timestamp, partition or

@@ -120,19 +120,20 @@ cdef class _TableSend:
                        object partition, object headers, dict options) except -1:
         cdef int k
         cdef list value_cols, key_cols, header_cols
-        if value == "json":
-            self.plan.value_format = FP_VALUE_JSON
+        if value == "json" or value == "msgpack":
+            self.plan.value_format = FP_VALUE_JSON if value == "json" else FP_VALUE_MSGPACK
             if columns is None:
                 value_cols = list(range(len(self.names)))
             else:
                 value_cols = [self.column(c, "columns") for c in _name_list(columns, "columns")]
         elif isinstance(value, str) and value.startswith("raw:"):
             if columns is not None:
-                raise TypeError("send_table takes columns= with value='json' only")
+                raise TypeError("send_table takes columns= with value='json' or 'msgpack' only")
             self.plan.value_format = FP_VALUE_COLUMN
             value_cols = [self.column(value[4:], "value")]
         else:
-            raise ValueError(f"send_table value must be 'json' or 'raw:COLUMN', not {value!r}")
+            raise ValueError(f"send_table value must be 'json', 'msgpack' or 'raw:COLUMN', not "
+                             f"{value!r}")
         key_cols = [] if key is None else [self.column(c, "key") for c in _name_list(key, "key")]
         if isinstance(headers, dict):
             header_cols = [self.column(c, "headers") for c in headers.values()]

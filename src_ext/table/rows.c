@@ -86,8 +86,8 @@ static int encode_row(const fp_table_plan *plan, const fp_col *root, const fp_ar
             return -1;
     } else {
         row->key_at = (int64_t)out->bytes.len;
-        if (fp_json_row(&out->bytes, root, batch, i, plan->key_cols, plan->n_key_cols, &plan->json,
-                        err) != 0)
+        if (fp_write_row(&fp_json_format, &out->bytes, root, batch, i, plan->key_cols,
+                         plan->n_key_cols, &plan->json, err) != 0)
             return -1;
         row->key_len = (int64_t)out->bytes.len - row->key_at;
     }
@@ -97,8 +97,10 @@ static int encode_row(const fp_table_plan *plan, const fp_col *root, const fp_ar
             return -1;
     } else {
         row->value_at = (int64_t)out->bytes.len;
-        if (fp_json_row(&out->bytes, root, batch, i, plan->value_cols, plan->n_value_cols,
-                        &plan->json, err) != 0)
+        if (fp_write_row(plan->value_format == FP_VALUE_MSGPACK ? &fp_msgpack_format
+                                                                : &fp_json_format,
+                         &out->bytes, root, batch, i, plan->value_cols, plan->n_value_cols,
+                         &plan->json, err) != 0)
             return -1;
         row->value_len = (int64_t)out->bytes.len - row->value_at;
     }

@@ -103,13 +103,40 @@ typedef struct fp_json_options {
  * returns its length (shortest.c). */
 int fp_format_real(double v, int single, char *out);
 
-/* Appends item i of column c as JSON. 0, or -1 with err set (err->reason empty: out of memory). */
-int fp_json_cell(fp_buf *out, const fp_col *c, const fp_arrow_array *a, int64_t i,
-                 const fp_json_options *o, fp_table_error *err);
-/* Appends row i of a batch as one JSON object of the columns whose indexes are in cols
- * (ncols of them, in that order). */
-int fp_json_row(fp_buf *out, const fp_col *root, const fp_arrow_array *batch, int64_t i,
-                const int32_t *cols, int ncols, const fp_json_options *o, fp_table_error *err);
+/* How an output format writes what fp_write_cell walks through (json_cells.c,
+ * msgpack_cells.c): nulls, dictionaries and nesting are the walk's, values the format's. Each
+ * returns 0, or -1 with err set (err->reason empty: out of memory). */
+typedef struct fp_format {
+    int (*null)(fp_buf *out, const fp_col *c, fp_table_error *err);
+    /* a bool, number, date, time, timestamp, duration or decimal: item j of data (buffer 1) */
+    int (*scalar)(fp_buf *out, const fp_col *c, const void *data, int64_t j,
+                  const fp_json_options *o, fp_table_error *err);
+    /* a string or binary item */
+    int (*bytes)(fp_buf *out, const fp_col *c, const char *s, int64_t n, fp_table_error *err);
+    /* around a list (is_map 0) or a struct or map (1) of n items, and between items */
+    int (*open)(fp_buf *out, const fp_col *c, int64_t n, int is_map, fp_table_error *err);
+    int (*close)(fp_buf *out, const fp_col *c, int is_map, fp_table_error *err);
+    int (*separator)(fp_buf *out, const fp_col *c, fp_table_error *err);
+    /* before a struct field's value: its name */
+    int (*field)(fp_buf *out, const fp_col *field, fp_table_error *err);
+    /* before a map entry's value: its key, item ki of ka */
+    int (*map_key)(const struct fp_format *f, fp_buf *out, const fp_col *key,
+                   const fp_arrow_array *ka, int64_t ki, const fp_json_options *o,
+                   fp_table_error *err);
+} fp_format;
+
+/* JSON (compact, the mapping of docs/tables.md) and MessagePack (NaN and infinities as they are,
+ * map keys of any type). */
+extern const fp_format fp_json_format, fp_msgpack_format;
+
+/* Appends item i of column c in format f (walk.c). */
+int fp_write_cell(const fp_format *f, fp_buf *out, const fp_col *c, const fp_arrow_array *a,
+                  int64_t i, const fp_json_options *o, fp_table_error *err);
+/* Appends row i of a batch as one object (map) of the columns whose indexes are in cols (ncols
+ * of them, in that order). */
+int fp_write_row(const fp_format *f, fp_buf *out, const fp_col *root, const fp_arrow_array *batch,
+                 int64_t i, const int32_t *cols, int ncols, const fp_json_options *o,
+                 fp_table_error *err);
 
 /* Item i as the bytes a key or header takes: a string or binary item as it is (*data points into
  * the batch, no copy), an integer as its decimal digits, anything else as its JSON text; the
@@ -127,6 +154,7 @@ int fp_cell_int(const fp_col *c, const fp_arrow_array *a, int64_t i, int64_t *ou
 typedef enum fp_value_format {
     FP_VALUE_JSON = 0,   /* one JSON object of value_cols per row */
     FP_VALUE_COLUMN = 1, /* value_cols[0]'s item as fp_cell_bytes gives it */
+    FP_VALUE_MSGPACK = 2, /* one MessagePack map of value_cols per row */
 } fp_value_format;
 
 /* What send_table makes of each row: indexes of the table's columns. */

@@ -27,6 +27,14 @@ def test_every_type_round_trips(bootstrap):
                                         for v in EVERY_TYPE.column("i64").to_pylist()]
 
 
+def test_every_type_round_trips_as_msgpack(bootstrap):
+    topic = create_topic(bootstrap, unique_topic("table"), partitions=1)
+    with fastprod.Producer(bootstrap_servers=bootstrap) as p:
+        assert p.send_table(topic, EVERY_TYPE, value="msgpack").wait(30).delivered == 3
+    got = consume(bootstrap, topic, 1, 3)
+    check_rows(EVERY_TYPE, [r.value for r in got], fmt="msgpack")
+
+
 def test_keys_partitions_timestamps_and_order(bootstrap):
     topic = create_topic(bootstrap, unique_topic("table"), partitions=6)
     n = 5_000

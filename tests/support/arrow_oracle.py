@@ -1,5 +1,6 @@
-"""The oracle of send_table: docs/tables.md's JSON mapping read backwards, so that a row's JSON
-(json.loads of the record's value) can be compared with pyarrow's own `to_pylist()` of that row,
+"""The oracle of send_table: docs/tables.md's JSON and MessagePack mappings read backwards, so that
+a row's record value (json.loads or msgspec.msgpack.decode of it) can be compared with pyarrow's
+own `to_pylist()` of that row,
 and hypothesis strategies for random Arrow tables (nested types, nulls at every level, slices,
 chunks)."""
 
@@ -12,6 +13,7 @@ import json
 import struct
 from typing import Any
 
+import msgspec
 import pyarrow as pa
 from hypothesis import strategies as st
 
@@ -22,12 +24,13 @@ def _single(x: float) -> float:
     return struct.unpack("f", struct.pack("f", x))[0]
 
 
-def from_json(x: Any, typ: pa.DataType) -> Any:
-    """A decoded JSON value of Arrow type typ, in the form pyarrow's to_pylist() gives."""
+def from_json(x: Any, typ: pa.DataType, fmt: str = "json") -> Any:
+    """A decoded JSON (or MessagePack) value of Arrow type typ, in the form pyarrow's to_pylist()
+    gives."""
     if x is None:
         return None
     if pa.types.is_dictionary(typ):
-        return from_json(x, typ.value_type)
+        return from_json(x, typ.value_type, fmt)
     if pa.types.is_float32(typ) or pa.types.is_float16(typ):
         return _single(x)
     if pa.types.is_floating(typ):
@@ -35,7 +38,7 @@ def from_json(x: Any, typ: pa.DataType) -> Any:
         return x
     if pa.types.is_binary(typ) or pa.types.is_large_binary(typ) or pa.types.is_fixed_size_binary(
             typ) or pa.types.is_binary_view(typ):
-        return base64.b64decode(x, validate=True)
+        return base64.b64decode(x, validate=True) if fmt == "json" else x
     if pa.types.is_date(typ):
         return dt.date.fromisoformat(x)
     if pa.types.is_timestamp(typ):
@@ -56,14 +59,14 @@ def from_json(x: Any, typ: pa.DataType) -> Any:
         assert isinstance(x, dict)
         key_type = typ.key_type
         keys_are_text = pa.types.is_string(key_type) or pa.types.is_large_string(key_type)
-        return [(k if keys_are_text else from_json(json.loads(k), key_type),
-                 from_json(v, typ.item_type)) for k, v in x.items()]
+        return [(k if keys_are_text or fmt != "json" else from_json(json.loads(k), key_type),
+                 from_json(v, typ.item_type, fmt)) for k, v in x.items()]
     if pa.types.is_struct(typ):
         assert isinstance(x, dict) and list(x) == [f.name for f in typ], x
-        return {f.name: from_json(x[f.name], f.type) for f in typ}
+        return {f.name: from_json(x[f.name], f.type, fmt) for f in typ}
     if (pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ)
             or pa.types.is_list_view(typ) or pa.types.is_large_list_view(typ)):
-        return [from_json(item, typ.value_type) for item in x]
+        return [from_json(item, typ.value_type, fmt) for item in x]
     return x
 
 
@@ -87,18 +90,20 @@ def expected_from_pylist(x: Any, typ: pa.DataType) -> Any:
     return x
 
 
-def check_rows(table: pa.Table, values: list[bytes | None], columns: list[str] | None = None) -> None:
-    """Asserts that values (the records' values, in row order) are table's rows as JSON."""
+def check_rows(table: pa.Table, values: list[bytes | None], columns: list[str] | None = None,
+               fmt: str = "json") -> None:
+    """Asserts that values (the records' values, in row order) are table's rows as JSON (or
+    MessagePack)."""
     columns = columns or table.column_names
     rows = table.select(columns).to_pylist()
     assert len(values) == len(rows)
     schema = table.select(columns).schema
     for i, (value, row) in enumerate(zip(values, rows)):
         assert value is not None
-        decoded = json.loads(value)
+        decoded = json.loads(value) if fmt == "json" else msgspec.msgpack.decode(value)
         assert list(decoded) == columns, (i, decoded)
         for field in schema:
-            got = from_json(decoded[field.name], field.type)
+            got = from_json(decoded[field.name], field.type, fmt)
             want = expected_from_pylist(row[field.name], field.type)
             assert got == want, f"row {i} column {field.name} ({field.type}): {got!r} != {want!r}"
 

@@ -10,6 +10,7 @@ import math
 import random
 import struct
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -74,6 +75,26 @@ EVERY_TYPE = pa.table({
 def test_every_type_matches_the_documented_mapping():
     rows = _core._table_rows(EVERY_TYPE)
     check_rows(EVERY_TYPE, [value for _, value, _, _, _ in rows])
+
+
+def test_every_type_as_msgpack_matches_the_documented_mapping():
+    rows = _core._table_rows(EVERY_TYPE, value="msgpack")
+    check_rows(EVERY_TYPE, [value for _, value, _, _, _ in rows], fmt="msgpack")
+    nan = _core._table_rows(pa.table({"x": [math.nan, -math.inf, 1.5]}), value="msgpack")
+    decoded = [msgspec.msgpack.decode(v)["x"] for _, v, _, _, _ in nan]
+    assert math.isnan(decoded[0]) and decoded[1:] == [-math.inf, 1.5]
+    ints = pa.table({"i": pa.array([0, 127, 128, -32, -33, 255, 65535, 65536, -2**31, -2**63,
+                                    2**32, 2**63 - 1], pa.int64())})
+    assert [msgspec.msgpack.decode(v)["i"] for _, v, _, _, _ in
+            _core._table_rows(ints, value="msgpack")] == ints.column("i").to_pylist()
+    assert _core._table_rows(ints.slice(0, 1), value="msgpack")[0][1] == b"\x81\xa1i\x00"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arrow_tables())
+def test_random_tables_as_msgpack_match_to_pylist(table):
+    rows = _core._table_rows(table, value="msgpack")
+    check_rows(table, [value for _, value, _, _, _ in rows], fmt="msgpack")
 
 
 def test_json_text_is_compact_and_exact():
@@ -170,9 +191,9 @@ def test_bad_requests_name_the_column():
     with pytest.raises(ValueError, match=r"send_table key: the table has no column 'c' \(its "
                                          r"columns: a, b\)"):
         _core._table_rows(table, key="c")
-    with pytest.raises(ValueError, match="value must be 'json' or 'raw:COLUMN'"):
+    with pytest.raises(ValueError, match="value must be 'json', 'msgpack' or 'raw:COLUMN'"):
         _core._table_rows(table, value="avro")
-    with pytest.raises(TypeError, match="columns= with value='json' only"):
+    with pytest.raises(TypeError, match="columns= with value='json' or 'msgpack' only"):
         _core._table_rows(table, value="raw:b", columns=["a"])
     with pytest.raises(errors.SerializationError,
                        match=r"column 'b', row 0: is not an integer, timestamp or date column"):

@@ -1,0 +1,86 @@
+/* What the row encoders (json_cells.c, msgpack_cells.c) share: reading Arrow items, and the
+ * text of dates, times and decimals. Internal to src_ext/table/. */
+#ifndef FASTPROD_CELLS_H
+#define FASTPROD_CELLS_H
+
+#include <stdint.h>
+
+#include "table.h"
+
+/* Sets err (the column and a printf-style reason) and returns -1. */
+int fp_fail(fp_table_error *err, const fp_col *c, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Sets err for "out of memory" (an empty reason) and returns -1. */
+int fp_out_of_memory(fp_table_error *err, const fp_col *c);
+
+static inline int64_t fp_int_at(const void *data, int width, int64_t j) {
+    switch (width) {
+    case 1: return ((const int8_t *)data)[j];
+    case 2: return ((const int16_t *)data)[j];
+    case 4: return ((const int32_t *)data)[j];
+    default: return ((const int64_t *)data)[j];
+    }
+}
+
+static inline uint64_t fp_uint_at(const void *data, int width, int64_t j) {
+    switch (width) {
+    case 1: return ((const uint8_t *)data)[j];
+    case 2: return ((const uint16_t *)data)[j];
+    case 4: return ((const uint32_t *)data)[j];
+    default: return ((const uint64_t *)data)[j];
+    }
+}
+
+/* Writes v's digits at the end of tmp[24]; returns where they start. */
+static inline char *digits_u64(uint64_t v, char *end) {
+    char *p = end;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
+}
+
+static inline int64_t fp_floor_div(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Writes v's digits to end at the end of a buffer; returns where they start. */
+static inline char *fp_digits_u64(uint64_t v, char *end) {
+    char *p = end;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
+}
+
+double fp_half_to_double(uint16_t h);
+/* Item i of a string or binary column (any layout) as a pointer into the batch. */
+int fp_bytes_at(const fp_col *c, const fp_arrow_array *a, int64_t i, const char **data,
+                int64_t *size, fp_table_error *err);
+/* The item range [*start, *end) of list (or map) item i in its child array. */
+int fp_list_range(const fp_col *c, const fp_arrow_array *a, int64_t i, int64_t *start,
+                  int64_t *end, fp_table_error *err);
+/* Moves (c, a, i), a non-null item of a dictionary-encoded column, to the value it stands for. */
+int fp_dictionary_item(const fp_col **c, const fp_arrow_array **a, int64_t *i,
+                       fp_table_error *err);
+
+/* Texts written at `at` (room for FP_TEXT_MAX bytes); each returns the end. */
+#define FP_TEXT_MAX 192
+/* YYYY-MM-DD (years outside 0..9999 with a sign and more digits, as ISO 8601 extends them) */
+char *fp_date_text(char *at, int64_t days);
+/* HH:MM:SS[.fff] of a time of day in unit, 0 <= v < one day (fraction digits by unit) */
+char *fp_time_text(char *at, int64_t v, fp_time_unit unit);
+/* A timestamp of column c (its unit; Z for a zoned one) as ISO 8601 */
+char *fp_timestamp_text(char *at, int64_t v, const fp_col *c);
+/* A decimal of column c (width, scale), exactly: "-0.005", "12300" */
+char *fp_decimal_text(char *at, const void *value, const fp_col *c);
+/* The text of item j (an index into the buffers) of a date, time, timestamp or decimal column
+ * (timestamps as fp_timestamp_text); NULL with err set for a time of day outside one day. */
+char *fp_value_text(char *at, const fp_col *c, const void *data, int64_t j, fp_table_error *err);
+/* Ticks of a unit per second. */
+extern const int64_t fp_per_second[4];
+
+#endif
