@@ -76,7 +76,7 @@ def c_loop_command(s: Scenario, records: int) -> list[str]:
     from fastprod.bench.run import _c_loop_binary, _loaded_librdkafka
 
     batch = [f"--batch={s.batch}"] if s.batch else []
-    return [str(_c_loop_binary()), *batch, _loaded_librdkafka(), "t", str(records), "100",
+    return [str(_c_loop_binary()), *batch, _loaded_librdkafka(), "t", str(records), str(s.size),
             "1" if s.keyed else "0", "-",
             *(f"{name}={value}" for name, value in mock_properties().items())]
 

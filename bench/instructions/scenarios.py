@@ -24,10 +24,14 @@ class Scenario:
     body: str = ""       # Python scenarios: sends n records through p
     batch: int = 0       # C scenarios: c_loop's --batch=SIZE (0: producev per record)
     serializer: str | None = None
+    size: int = 100      # C scenarios: value bytes
+    compared_with: str | None = None  # the C loop of the ratio, when not the default below
 
     @property
     def baseline(self) -> str:
         """The C loop this scenario's ratio is taken to: keyed scenarios to the keyed one."""
+        if self.compared_with:
+            return self.compared_with
         return "c-producev-keyed" if self.keyed else "c-producev"
 
 
@@ -103,6 +107,8 @@ JSON_DICT = "d = {'f%d' % i: i for i in range(10)}\n"
 SCENARIOS: dict[str, Scenario] = {
     "c-producev": Scenario("C loop: rd_kafka_producev per record, keyless", "c"),
     "c-producev-keyed": Scenario("C loop: rd_kafka_producev per record, keyed", "c", keyed=True),
+    "c-producev-keyed-180": Scenario("C loop: rd_kafka_producev per record, keyed, 180 B values",
+                                     "c", keyed=True, size=180),
     "c-produce-batch": Scenario(f"C loop: rd_kafka_produce_batch, runs of {BATCH:,}", "c",
                                 batch=BATCH),
     "confluent": Scenario("confluent produce(), keyless", "confluent",
@@ -137,6 +143,13 @@ SCENARIOS: dict[str, Scenario] = {
                            "    p.send_batch('t', vs)"),
     "json": Scenario('fastprod send(), value_serializer="json", 10-field dicts', "fastprod",
                      serializer="json", body=JSON_DICT + "for _ in range(n):\n    send('t', d)"),
+    "table-json": Scenario(
+        f"fastprod send_table of a {BATCH:,}-row pyarrow Table (the 10 fields of fastprod bench's "
+        "rows, ~181 B of JSON), keyed by a column", "fastprod", keyed=True,
+        compared_with="c-producev-keyed-180",
+        body="import pyarrow\nfrom fastprod.bench.workloads import make_rows\n"
+             f"table = pyarrow.Table.from_pylist(make_rows({BATCH}))\n"
+             f"for _ in range(n // {BATCH}):\n    p.send_table('t', table, key='user')"),
 }
 
 

@@ -255,6 +255,58 @@ def test_streams_and_exports_of_every_kind_round_trip():
         cluster.close()
 
 
+def _polars():
+    pl = pytest.importorskip("polars")
+    return pl.DataFrame({"id": [1, 2, None], "name": ["a", None, "ü"], "tags": [["x"], [], None],
+                         "at": [dt.datetime(2024, 1, 1, 12), None, dt.datetime(1999, 1, 1)],
+                         "point": [{"x": 1.5}, None, {"x": None}],
+                         "kind": pl.Series(["u", "v", "u"], dtype=pl.Categorical),
+                         "day": [dt.date(2024, 1, 2), None, None]})
+
+
+def _pandas():
+    pd = pytest.importorskip("pandas")
+    return pd.DataFrame({"id": [1, 2, 3], "name": ["x", "y", None], "f": [0.5, 1.25, -2.0],
+                         "at": pd.to_datetime(["2024-01-01", "2024-06-01 12:00:01.5", None],
+                                              format="ISO8601")})
+
+
+def _duckdb():
+    duckdb = pytest.importorskip("duckdb")
+    return duckdb.sql("select range as id, 'row ' || range as name, [range, range + 1] as l, "
+                      "{'k': range} as st, DATE '2024-01-01' + range::INT as day, "
+                      "1.25::DECIMAL(10, 2) as amount from range(5)")
+
+
+@pytest.mark.parametrize("make", [_polars, _pandas, _duckdb], ids=["polars", "pandas", "duckdb"])
+def test_data_of_other_libraries_through_the_pycapsule_interface(make):
+    data = make()
+    rows = _core._table_rows(data, key="name")
+    table = pa.table(make())  # pyarrow's reading of the same export is the oracle
+    check_rows(table, [value for _, value, _, _, _ in rows])
+    assert [key for key, _, _, _, _ in rows] == [
+        None if n is None else n.encode() for n in table.column("name").to_pylist()]
+
+
+def test_arrays_datasets_and_consumed_streams(tmp_path):
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    table = pa.table({"n": list(range(10)), "s": [str(i) for i in range(10)]})
+
+    class OnlyArray:  # a producer of __arrow_c_array__ alone: one record batch
+        def __arrow_c_array__(self, requested_schema=None):
+            return table.to_batches()[0].__arrow_c_array__(requested_schema)
+
+    check_rows(table, [v for _, v, _, _, _ in _core._table_rows(OnlyArray())])
+    pq.write_table(table.slice(0, 4), tmp_path / "a.parquet")
+    pq.write_table(table.slice(4), tmp_path / "b.parquet")
+    check_rows(table, [v for _, v, _, _, _ in _core._table_rows(ds.dataset(tmp_path))])
+    reader = table.to_reader()
+    assert len(_core._table_rows(reader)) == 10
+    assert _core._table_rows(reader) == []  # a consumed reader: pyarrow exports an empty stream
+
+
 def test_binary_and_text_keys_go_as_they_are():
     table = pa.table({"k": pa.array([b"\x00raw", None], pa.binary()), "v": [1, 2]})
     assert [r[0] for r in _core._table_rows(table, key="k")] == [b"\x00raw", None]
