@@ -45,7 +45,7 @@ cdef object _first(tuple pair):
 # or size), as opposed to the producer's state (closed, forked, buffer full past max.block.ms),
 # which stops send_batch(on_invalid="report") as well.
 _REJECTIONS = (TypeError, ValueError, OverflowError, _errors.MessageSizeTooLargeError,
-               _errors.InvalidTimestampError)
+               _errors.InvalidTimestampError, _errors.InvalidRecordError)
 
 
 @cython.final

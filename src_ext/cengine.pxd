@@ -89,6 +89,7 @@ cdef extern from "partition.h" nogil:
                                 int64_t batch_size)
     const fp_partitions *fp_topic_table(fp_topic *t)
     int32_t fp_topic_limit(fp_topic *t)
+    int32_t fp_topic_compacted(fp_topic *t)
     int64_t fp_topic_timestamp_refused(fp_topic *t, int64_t timestamp_ms, int64_t now_ms)
 
 

@@ -60,6 +60,7 @@ cdef extern from "table.h" nogil:
         int n_value_cols
         const int32_t *key_cols
         int n_key_cols
+        int require_key
         int32_t timestamp_col
         int32_t partition_col
         const int32_t *header_cols

@@ -145,6 +145,10 @@ cdef Py_ssize_t _queue_built(ProducerCore p, str topic, fp_topic *t, const char 
     cdef size_t header_bytes, record_bytes, charge
     cdef int32_t limit
     try:
+        if klen < 0 and fp_topic_compacted(t) == 1:
+            raise _errors.InvalidRecordError.from_message(
+                f"the record to {topic!r} has no key, and the topic is compacted "
+                "(cleanup.policy=compact): its brokers would refuse the whole batch around it")
         if ts != FP_TIMESTAMP_AT_SEND:
             _check_timestamp(p, topic, t, ts)
         header_bytes = fp_headers_bytes(hdrs)

@@ -229,6 +229,14 @@ cdef object _send_table(ProducerCore p, str topic, object data, object value, ob
     cdef bytes name
     work.open(data)
     work.plan_rows(value, columns, key, timestamp, partition, headers, options)
+    if fp_topic_compacted(t) < 0 and fp_topic_table(t) == NULL:
+        _await_table(p, topic, t, -1)  # it brings the topic's configuration: compacted or not
+    if fp_topic_compacted(t) == 1:
+        if work.plan.n_key_cols == 0:
+            raise _errors.InvalidRecordError.from_message(
+                f"send_table: topic {topic!r} is compacted (cleanup.policy=compact): its brokers "
+                "refuse records without a key; name a key column (key=)")
+        work.plan.require_key = True
     nh = work.plan.n_header_cols
     result = BatchResult.__new__(BatchResult)
     result._open(p, topic, 0)

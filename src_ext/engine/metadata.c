@@ -79,7 +79,7 @@ static int fp_ask_topic_limit(fp_engine *e, fp_topic *t) {
                 ? rdk.rd_kafka_ConfigResource_configs(resources[0], &entry_count) : NULL;
         /* Brokers before 3.6 have one bound for both directions (difference.max.ms). */
         int64_t limit = -1, before = -1, after = -1, difference = -1;
-        int log_append_time = 0;
+        int log_append_time = 0, compacted = 0;
         for (size_t i = 0; i < entry_count; i++) {
             const char *name = rdk.rd_kafka_ConfigEntry_name(entries[i]);
             const char *value = rdk.rd_kafka_ConfigEntry_value(entries[i]);
@@ -95,6 +95,8 @@ static int fp_ask_topic_limit(fp_engine *e, fp_topic *t) {
                 difference = fp_config_int(value);
             else if (strcmp(name, "message.timestamp.type") == 0)
                 log_append_time = strcmp(value, "LogAppendTime") == 0;
+            else if (strcmp(name, "cleanup.policy") == 0)
+                compacted = strstr(value, "compact") != NULL; /* "compact" or "compact,delete" */
         }
         if (limit > 0 && limit <= INT32_MAX) {
             /* Brokers 3.6-3.9 report before/after as Long.MAX_VALUE when unset and then apply
@@ -109,6 +111,7 @@ static int fp_ask_topic_limit(fp_engine *e, fp_topic *t) {
                              __ATOMIC_RELEASE);
             __atomic_store_n(&t->timestamp_after_max_ms, after >= 0 ? after : difference,
                              __ATOMIC_RELEASE);
+            __atomic_store_n(&t->compacted, compacted, __ATOMIC_RELEASE);
             __atomic_store_n(&t->max_message_bytes, (int32_t)limit, __ATOMIC_RELEASE);
             learned = 1;
         }
@@ -234,6 +237,7 @@ fp_topic *fp_engine_topic(fp_engine *e, const char *name) {
     }
     t->sticky = -1;
     t->timestamp_before_max_ms = t->timestamp_after_max_ms = -1;
+    t->compacted = -1;
     t->cursor = (uint32_t)rand(); /* producers that start together do not all pick partition 0 */
     pthread_mutex_lock(&e->metadata_lock);
     t->next = e->topics;

@@ -52,6 +52,9 @@ typedef struct fp_topic {
      * stamps records itself (LogAppendTime) and checks nothing. */
     int64_t timestamp_before_max_ms;
     int64_t timestamp_after_max_ms;
+    /* atomic: 1 if cleanup.policy compacts the topic (the broker refuses a batch holding a record
+     * without a key), 0 if not, -1 while unknown. Set before max_message_bytes is. */
+    int32_t compacted;
 
     /* Owned by the metadata thread. */
     int64_t refreshed_ms;
@@ -92,6 +95,10 @@ static inline const fp_partitions *fp_topic_table(fp_topic *t) {
 /* The topic's max.message.bytes (acquire), 0 while unknown. */
 static inline int32_t fp_topic_limit(fp_topic *t) {
     return __atomic_load_n(&t->max_message_bytes, __ATOMIC_ACQUIRE);
+}
+/* The topic's compaction (acquire): 1, 0, or -1 while unknown. */
+static inline int32_t fp_topic_compacted(fp_topic *t) {
+    return __atomic_load_n(&t->compacted, __ATOMIC_ACQUIRE);
 }
 /* Whether the topic's brokers would refuse a record timestamped timestamp_ms when the time is
  * now_ms: 0 if not (or not known), otherwise the bound it breaks, in ms, negative for

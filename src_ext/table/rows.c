@@ -84,6 +84,12 @@ static int encode_row(const fp_table_plan *plan, const fp_col *root, const fp_ar
         if (cell_span(out, root, batch, plan->key_cols[0], i, &plan->json, &row->key_at,
                       &row->key_len, err) != 0)
             return -1;
+        if (row->key_len < 0 && plan->require_key) {
+            err->col = &root->children[plan->key_cols[0]];
+            snprintf(err->reason, sizeof err->reason, "a null key, and the topic is compacted "
+                     "(cleanup.policy=compact): its brokers refuse records without a key");
+            return -1;
+        }
     } else {
         row->key_at = (int64_t)out->bytes.len;
         if (fp_write_row(&fp_json_format, &out->bytes, root, batch, i, plan->key_cols,

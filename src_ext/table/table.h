@@ -164,6 +164,7 @@ typedef struct fp_table_plan {
     int n_value_cols;
     const int32_t *key_cols; /* none: null keys; one: its bytes; more: a JSON object of them */
     int n_key_cols;
+    int require_key;         /* a null key is an error (the topic is compacted) */
     int32_t timestamp_col;   /* -1: the time of send_table */
     int32_t partition_col;   /* -1: the partitioner */
     const int32_t *header_cols; /* a header per column, named after it (fp_cell_bytes values) */

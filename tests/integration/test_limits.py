@@ -106,3 +106,29 @@ def test_with_compression_the_broker_judges(bootstrap):
         producer.flush(30)
     assert future.succeeded()
     assert consume(bootstrap, topic, 1, 1)[0].value == b"abcd" * 2500
+
+
+def test_a_record_without_a_key_to_a_compacted_topic_is_refused_alone(bootstrap):
+    """A compacted topic's brokers refuse a batch holding a record without a key (INVALID_RECORD):
+    send() refuses that record, so the keyed ones around it are delivered."""
+    pa = pytest.importorskip("pyarrow")
+    topic = create_topic(bootstrap, unique_topic("compact"), 1, config={"cleanup.policy": "compact"})
+    with fastprod.Producer(bootstrap_servers=bootstrap) as p:
+        p.partitions_for(topic, 30)  # its configuration comes with its first metadata
+        before = p.send(topic, b"v1", key=b"k1")
+        with pytest.raises(errors.InvalidRecordError, match="no key, and the topic is compacted"):
+            p.send(topic, b"tombstone-less")
+        result = p.send_batch(topic, [b"a", b"b", b"c"], keys=[b"ka", None, b"kc"],
+                              on_invalid="report").wait(30)
+        assert (result.delivered, result.rejected) == (2, 1)
+        assert isinstance(result.failures[0][1], errors.InvalidRecordError)
+        table = pa.table({"k": ["x", None, "z"], "n": [1, 2, 3]})
+        with pytest.raises(errors.SerializationError, match=r"column 'k', row 1: a null key"):
+            p.send_table(topic, table, key="k")
+        with pytest.raises(errors.InvalidRecordError, match="name a key column"):
+            p.send_table(topic, table)
+        assert p.send_table(topic, table.slice(0, 1), key="k").wait(30).delivered == 1
+        assert before.get(30).offset == 0
+    got = consume(bootstrap, topic, 1, 4)
+    assert [(r.key, r.value) for r in got] == [(b"k1", b"v1"), (b"ka", b"a"), (b"kc", b"c"),
+                                                (b"x", b'{"k":"x","n":1}')]
