@@ -28,7 +28,7 @@ def _table_rows(data: Any, *, value: str = "json", columns: str | Sequence[str] 
                 key: str | Sequence[str] | None = None, timestamp: str | None = None,
                 partition: str | None = None,
                 headers: Sequence[str] | Mapping[str, str] | None = None, nan: str = "error",
-                timestamps: str = "iso", decimals: str = "string",
+                timestamps: str = "iso", decimals: str = "string", slice_rows: int = ...,
                 ) -> list[tuple[bytes | None, bytes | None, int | None, int | None,
                                 list[tuple[str, bytes | None]]]]: ...
 def murmur2(data: bytes | bytearray | memoryview) -> int: ...

@@ -82,5 +82,9 @@ cdef extern from "table.h" nogil:
         int64_t failed_row
 
     int fp_table_encode(const fp_table_plan *plan, const fp_col *root,
-                        const fp_arrow_array *batch, fp_encoded_batch *out, fp_table_error *err)
+                        const fp_arrow_array *batch, int64_t first, int64_t count,
+                        fp_encoded_batch *out, fp_table_error *err)
+    int fp_table_check(const fp_table_plan *plan, const fp_col *root,
+                       const fp_arrow_array *batch, fp_encoded_batch *scratch,
+                       fp_table_error *err)
     void fp_encoded_batch_free(fp_encoded_batch *b)

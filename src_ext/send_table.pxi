@@ -7,6 +7,11 @@
 # send() uses, under the same rules (send.pxi). Then the batch is released: memory stays within
 # one Arrow batch and its encoded rows besides buffer.memory.
 
+cdef enum:
+    # Rows of an Arrow batch encoded at once: a longer batch is checked whole first, then encoded
+    # and queued this many rows at a time (~13 MiB of 200-byte JSON rows), bounding memory.
+    TABLE_SLICE_ROWS = 65536
+
 _TABLE_OPTIONS = {
     "nan": ("error", "null"),
     "timestamps": ("iso", "epoch"),
@@ -164,31 +169,56 @@ cdef class _TableSend:
         self.plan.json.decimals_as_numbers = options["decimals"] == "number"
         return 0
 
-    cdef int encode(self, Py_ssize_t first_row) except -1:
-        """Pass one over the current batch (first_row: its first row's number in the table)."""
+    cdef int check_shape(self, Py_ssize_t first_row) except -1:
+        """That the current batch is what its schema says (first_row: its first row's number)."""
+        cdef fp_table_error err
+        cdef char path[256]
+        err.col = NULL
+        err.reason[0] = 0
+        if fp_cols_check_batch(self.root, &self.batch, &err) != 0:
+            fp_col_path(err.col, path, sizeof(path))
+            raise ValueError(f"send_table: the record batch from row {first_row} does not match "
+                             f"its schema at column {path.decode('utf-8', 'replace')!r}: "
+                             f"{err.reason.decode('utf-8', 'replace')}")
+        return 0
+
+    cdef int encode(self, Py_ssize_t first_row, int64_t start, int64_t count) except -1:
+        """Rows start..start+count-1 of the current batch into self.encoded (count 0: only check
+        that every row of it would encode). Without the GIL: the batch and the encoded bytes
+        belong to this call."""
         cdef fp_table_error err
         cdef char path[256]
         cdef int rc
         err.col = NULL
         err.reason[0] = 0
-        rc = fp_cols_check_batch(self.root, &self.batch, &err)
-        if rc != 0:
-            fp_col_path(err.col, path, sizeof(path))
-            raise ValueError(f"send_table: the record batch from row {first_row} does not match "
-                             f"its schema at column {path.decode('utf-8', 'replace')!r}: "
-                             f"{err.reason.decode('utf-8', 'replace')}")
         with nogil:
-            rc = fp_table_encode(&self.plan, self.root, &self.batch, &self.encoded, &err)
-        if rc != 0:
-            if err.reason[0] == 0:
-                raise MemoryError()
-            fp_col_path(err.col, path, sizeof(path))
-            raise _errors.SerializationError(
-                f"send_table: column {path.decode('utf-8', 'replace')!r}, row "
-                f"{first_row + self.encoded.failed_row}: {err.reason.decode('utf-8', 'replace')}; "
-                f"no row of its record batch (rows {first_row}..{first_row + self.batch.length - 1})"
-                " was queued")
-        return 0
+            if count == 0:
+                rc = fp_table_check(&self.plan, self.root, &self.batch, &self.encoded, &err)
+            else:
+                rc = fp_table_encode(&self.plan, self.root, &self.batch, start, count,
+                                     &self.encoded, &err)
+        if rc == 0:
+            return 0
+        if err.reason[0] == 0:
+            raise MemoryError()
+        fp_col_path(err.col, path, sizeof(path))
+        last = first_row + self.batch.length - 1
+        queued = (f"no row of its record batch (rows {first_row}..{last}) was queued" if not start
+                  else f"rows {first_row}..{first_row + start - 1} of its record batch were queued")
+        raise _errors.SerializationError(
+            f"send_table: column {path.decode('utf-8', 'replace')!r}, row "
+            f"{first_row + self.encoded.failed_row}: {err.reason.decode('utf-8', 'replace')}; "
+            f"{queued}")
+
+    cdef int64_t slices(self, int64_t slice_rows, Py_ssize_t first_row) except -1:
+        """Checks the current batch and returns how many rows to encode at a time: all of them,
+        or, for a batch of more than slice_rows, slice_rows after checking every row (so that
+        memory stays bounded and a bad row still stops the batch before any row is queued)."""
+        self.check_shape(first_row)
+        if self.batch.length <= slice_rows:
+            return max(self.batch.length, 1)
+        self.encode(first_row, 0, 0)
+        return slice_rows
 
 
 cdef object _arrow_exporter(object data):
@@ -220,13 +250,7 @@ cdef object _send_table(ProducerCore p, str topic, object data, object value, ob
     cdef _TableSend work = _TableSend.__new__(_TableSend)
     cdef fp_topic *t = _topic(p, topic)
     cdef BatchResult result
-    cdef Py_ssize_t first_row = 0, r, n
-    cdef fp_encoded_row *row
-    cdef const char *data_at
-    cdef rd_kafka_headers_t *hdrs
-    cdef int64_t *span
-    cdef int h, nh
-    cdef bytes name
+    cdef Py_ssize_t first_row = 0, n, start, step
     work.open(data)
     work.plan_rows(value, columns, key, timestamp, partition, headers, options)
     if fp_topic_compacted(t) < 0 and fp_topic_table(t) == NULL:
@@ -237,35 +261,16 @@ cdef object _send_table(ProducerCore p, str topic, object data, object value, ob
                 f"send_table: topic {topic!r} is compacted (cleanup.policy=compact): its brokers "
                 "refuse records without a key; name a key column (key=)")
         work.plan.require_key = True
-    nh = work.plan.n_header_cols
     result = BatchResult.__new__(BatchResult)
     result._open(p, topic, 0)
     try:
         while work.next_batch():
             n = work.batch.length
-            work.encode(first_row)
+            step = work.slices(TABLE_SLICE_ROWS, first_row)
             result._grow(n)
-            data_at = work.encoded.bytes.data
-            for r in range(n):
-                row = &work.encoded.rows[r]
-                hdrs = NULL
-                if nh:
-                    hdrs = rdk.rd_kafka_headers_new(nh)
-                    for h in range(nh):
-                        span = &work.encoded.header_spans[2 * (row.headers_at + h)]
-                        name = work.header_names[h]
-                        rdk.rd_kafka_header_add(
-                            hdrs, name, len(name),
-                            <const void *>NULL if span[1] < 0 else <const void *>(data_at + span[0]),
-                            span[1] if span[1] > 0 else 0)
-                _queue_built(p, topic, t, data_at + row.key_at, row.key_len,
-                             data_at + row.value_at, row.value_len, row.partition,
-                             FP_TIMESTAMP_AT_SEND if row.timestamp_ms < 0 else row.timestamp_ms,
-                             hdrs, result._next_opaque(first_row + r))
-                result._sent += 1
-                result._sent_bytes += ((row.key_len if row.key_len > 0 else 0)
-                                       + (row.value_len if row.value_len > 0 else 0))
-                p._sent += 1
+            for start in range(0, n, step):
+                work.encode(first_row, start, min(step, n - start))
+                _queue_table_rows(p, topic, t, work, result, first_row + start)
             first_row += n
     except BaseException as exc:
         exc.add_note(f"send_table: rows 0..{result._sent - 1} were queued, the others not (their "
@@ -278,12 +283,46 @@ cdef object _send_table(ProducerCore p, str topic, object data, object value, ob
     return result
 
 
+cdef int _queue_table_rows(ProducerCore p, str topic, fp_topic *t, _TableSend work,
+                           BatchResult result, Py_ssize_t first) except -1:
+    """Queues the encoded rows (the table's rows first, first + 1, ...) through _queue_built."""
+    cdef const char *data_at = work.encoded.bytes.data
+    cdef fp_encoded_row *row
+    cdef rd_kafka_headers_t *hdrs
+    cdef int64_t *span
+    cdef Py_ssize_t r
+    cdef int h, nh = work.plan.n_header_cols
+    cdef bytes name
+    for r in range(work.encoded.n_rows):
+        row = &work.encoded.rows[r]
+        hdrs = NULL
+        if nh:
+            hdrs = rdk.rd_kafka_headers_new(nh)
+            for h in range(nh):
+                span = &work.encoded.header_spans[2 * (row.headers_at + h)]
+                name = work.header_names[h]
+                rdk.rd_kafka_header_add(
+                    hdrs, name, len(name),
+                    <const void *>NULL if span[1] < 0 else <const void *>(data_at + span[0]),
+                    span[1] if span[1] > 0 else 0)
+        _queue_built(p, topic, t, data_at + row.key_at, row.key_len, data_at + row.value_at,
+                     row.value_len, row.partition,
+                     FP_TIMESTAMP_AT_SEND if row.timestamp_ms < 0 else row.timestamp_ms, hdrs,
+                     result._next_opaque(first + r))
+        result._sent += 1
+        result._sent_bytes += ((row.key_len if row.key_len > 0 else 0)
+                               + (row.value_len if row.value_len > 0 else 0))
+        p._sent += 1
+    return 0
+
+
 def _table_rows(data, *, value="json", columns=None, key=None, timestamp=None, partition=None,
-                headers=None, nan="error", timestamps="iso", decimals="string"):
+                headers=None, nan="error", timestamps="iso", decimals="string",
+                slice_rows=TABLE_SLICE_ROWS):
     """What send_table would queue for each row, without a producer: a list of (key, value,
     timestamp_ms or None, partition or None, [(header, value), ...]) tuples. For tests."""
     cdef _TableSend work = _TableSend.__new__(_TableSend)
-    cdef Py_ssize_t first_row = 0, r
+    cdef Py_ssize_t first_row = 0, r, n, start, step
     cdef fp_encoded_row *row
     cdef const char *data_at
     cdef int64_t *span
@@ -292,21 +331,25 @@ def _table_rows(data, *, value="json", columns=None, key=None, timestamp=None, p
                    {"nan": nan, "timestamps": timestamps, "decimals": decimals})
     rows = []
     while work.next_batch():
-        work.encode(first_row)
-        data_at = work.encoded.bytes.data
-        for r in range(work.batch.length):
-            row = &work.encoded.rows[r]
-            found = []
-            for h in range(work.plan.n_header_cols):
-                span = &work.encoded.header_spans[2 * (row.headers_at + h)]
-                found.append((work.header_names[h].decode(), None if span[1] < 0 else
-                              PyBytes_FromStringAndSize(data_at + span[0], span[1])))
-            rows.append((
-                None if row.key_len < 0 else PyBytes_FromStringAndSize(data_at + row.key_at, row.key_len),
-                None if row.value_len < 0 else PyBytes_FromStringAndSize(data_at + row.value_at,
-                                                                         row.value_len),
-                None if row.timestamp_ms < 0 else row.timestamp_ms,
-                None if row.partition < 0 else row.partition,
-                found))
-        first_row += work.batch.length
+        n = work.batch.length
+        step = work.slices(slice_rows, first_row)
+        for start in range(0, n, step):
+            work.encode(first_row, start, min(step, n - start))
+            data_at = work.encoded.bytes.data
+            for r in range(work.encoded.n_rows):
+                row = &work.encoded.rows[r]
+                found = []
+                for h in range(work.plan.n_header_cols):
+                    span = &work.encoded.header_spans[2 * (row.headers_at + h)]
+                    found.append((work.header_names[h].decode(), None if span[1] < 0 else
+                                  PyBytes_FromStringAndSize(data_at + span[0], span[1])))
+                rows.append((
+                    None if row.key_len < 0 else
+                    PyBytes_FromStringAndSize(data_at + row.key_at, row.key_len),
+                    None if row.value_len < 0 else
+                    PyBytes_FromStringAndSize(data_at + row.value_at, row.value_len),
+                    None if row.timestamp_ms < 0 else row.timestamp_ms,
+                    None if row.partition < 0 else row.partition,
+                    found))
+        first_row += n
     return rows

@@ -15,6 +15,11 @@ int fp_fail(fp_table_error *err, const fp_col *c, const char *format, ...) {
     return -1;
 }
 
+int fp_nonfinite_error(fp_table_error *err, const fp_col *c, double v) {
+    return fp_fail(err, c, "%s has no JSON form (nan=\"null\" sends null instead)",
+                   isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+}
+
 int fp_out_of_memory(fp_table_error *err, const fp_col *c) {
     err->col = c;
     err->reason[0] = '\0';

@@ -10,6 +10,8 @@
 /* Sets err (the column and a printf-style reason) and returns -1. */
 int fp_fail(fp_table_error *err, const fp_col *c, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
+/* Sets err for a NaN or infinity v that JSON cannot hold and returns -1. */
+int fp_nonfinite_error(fp_table_error *err, const fp_col *c, double v);
 /* Sets err for "out of memory" (an empty reason) and returns -1. */
 int fp_out_of_memory(fp_table_error *err, const fp_col *c);
 

@@ -42,8 +42,7 @@ static int put_float(fp_buf *out, double v, int is_single, const fp_col *c,
                      const fp_json_options *o, fp_table_error *err) {
     if (!isfinite(v)) {
         if (!o->nan_as_null)
-            return fp_fail(err, c, "%s has no JSON form (nan=\"null\" sends null instead)",
-                        isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+            return fp_nonfinite_error(err, c, v);
         RESERVE(4);
         put(out, "null", 4);
         return 0;

@@ -74,9 +74,12 @@ static int int_cell(const fp_col *root, const fp_arrow_array *batch, int32_t col
     return 0;
 }
 
+/* Row i of the batch into slot of out, values written in value_format (and keys of several
+ * columns in key_format). */
 static int encode_row(const fp_table_plan *plan, const fp_col *root, const fp_arrow_array *batch,
-                      int64_t i, fp_encoded_batch *out, fp_table_error *err) {
-    fp_encoded_row *row = &out->rows[i];
+                      int64_t i, int64_t slot, const fp_format *value_format,
+                      const fp_format *key_format, fp_encoded_batch *out, fp_table_error *err) {
+    fp_encoded_row *row = &out->rows[slot];
     if (plan->n_key_cols == 0) {
         row->key_at = 0;
         row->key_len = -1;
@@ -92,7 +95,7 @@ static int encode_row(const fp_table_plan *plan, const fp_col *root, const fp_ar
         }
     } else {
         row->key_at = (int64_t)out->bytes.len;
-        if (fp_write_row(&fp_json_format, &out->bytes, root, batch, i, plan->key_cols,
+        if (fp_write_row(key_format, &out->bytes, root, batch, i, plan->key_cols,
                          plan->n_key_cols, &plan->json, err) != 0)
             return -1;
         row->key_len = (int64_t)out->bytes.len - row->key_at;
@@ -103,10 +106,8 @@ static int encode_row(const fp_table_plan *plan, const fp_col *root, const fp_ar
             return -1;
     } else {
         row->value_at = (int64_t)out->bytes.len;
-        if (fp_write_row(plan->value_format == FP_VALUE_MSGPACK ? &fp_msgpack_format
-                                                                : &fp_json_format,
-                         &out->bytes, root, batch, i, plan->value_cols, plan->n_value_cols,
-                         &plan->json, err) != 0)
+        if (fp_write_row(value_format, &out->bytes, root, batch, i, plan->value_cols,
+                         plan->n_value_cols, &plan->json, err) != 0)
             return -1;
         row->value_len = (int64_t)out->bytes.len - row->value_at;
     }
@@ -119,7 +120,7 @@ static int encode_row(const fp_table_plan *plan, const fp_col *root, const fp_ar
                                              "partition %lld is not a partition number",
                                              &row->partition, err) != 0)
         return -1;
-    row->headers_at = i * plan->n_header_cols;
+    row->headers_at = slot * plan->n_header_cols;
     for (int k = 0; k < plan->n_header_cols; k++) {
         int64_t *span = &out->header_spans[2 * (row->headers_at + k)];
         if (cell_span(out, root, batch, plan->header_cols[k], i, &plan->json, &span[0], &span[1],
@@ -129,22 +130,46 @@ static int encode_row(const fp_table_plan *plan, const fp_col *root, const fp_ar
     return 0;
 }
 
+static int no_memory(const fp_col *root, fp_table_error *err) {
+    err->col = root;
+    err->reason[0] = '\0';
+    return -1;
+}
+
 int fp_table_encode(const fp_table_plan *plan, const fp_col *root, const fp_arrow_array *batch,
-                    fp_encoded_batch *out, fp_table_error *err) {
+                    int64_t first, int64_t count, fp_encoded_batch *out, fp_table_error *err) {
+    const fp_format *value_format =
+        plan->value_format == FP_VALUE_MSGPACK ? &fp_msgpack_format : &fp_json_format;
     out->bytes.len = 0;
     out->n_rows = 0;
-    out->failed_row = 0;
-    if (grow_rows(out, batch->length, batch->length * plan->n_header_cols) != 0) {
-        err->col = root;
-        err->reason[0] = '\0';
-        return -1;
-    }
-    for (int64_t i = 0; i < batch->length; i++) {
-        if (encode_row(plan, root, batch, i, out, err) != 0) {
-            out->failed_row = i;
+    out->failed_row = first;
+    if (grow_rows(out, count, count * plan->n_header_cols) != 0)
+        return no_memory(root, err);
+    for (int64_t slot = 0; slot < count; slot++) {
+        if (encode_row(plan, root, batch, first + slot, slot, value_format, &fp_json_format, out,
+                       err) != 0) {
+            out->failed_row = first + slot;
             return -1;
         }
     }
-    out->n_rows = batch->length;
+    out->n_rows = count;
+    return 0;
+}
+
+int fp_table_check(const fp_table_plan *plan, const fp_col *root, const fp_arrow_array *batch,
+                   fp_encoded_batch *scratch, fp_table_error *err) {
+    const fp_format *value_format = plan->value_format == FP_VALUE_MSGPACK
+                                        ? &fp_check_msgpack_format : &fp_check_json_format;
+    scratch->n_rows = 0;
+    if (grow_rows(scratch, 1, plan->n_header_cols) != 0)
+        return no_memory(root, err);
+    for (int64_t i = 0; i < batch->length; i++) {
+        scratch->bytes.len = 0; /* raw keys and header values land here; nothing is kept */
+        if (encode_row(plan, root, batch, i, 0, value_format, &fp_check_json_format, scratch,
+                       err) != 0) {
+            scratch->failed_row = i;
+            return -1;
+        }
+    }
     return 0;
 }

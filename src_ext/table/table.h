@@ -128,6 +128,8 @@ typedef struct fp_format {
 /* JSON (compact, the mapping of docs/tables.md) and MessagePack (NaN and infinities as they are,
  * map keys of any type). */
 extern const fp_format fp_json_format, fp_msgpack_format;
+/* The walk alone, writing nothing: fails where JSON (or MessagePack) would (fp_table_check). */
+extern const fp_format fp_check_json_format, fp_check_msgpack_format;
 
 /* Appends item i of column c in format f (walk.c). */
 int fp_write_cell(const fp_format *f, fp_buf *out, const fp_col *c, const fp_arrow_array *a,
@@ -190,10 +192,16 @@ typedef struct fp_encoded_batch {
     int64_t failed_row;          /* the row fp_table_encode stopped at */
 } fp_encoded_batch;
 
-/* Encodes every row of batch as plan says, replacing out's previous rows (its memory is reused).
- * 0, or -1 with err and out->failed_row set (err->reason empty: out of memory). */
+/* Encodes rows first..first+count-1 of batch as plan says into out's rows 0..count-1, replacing
+ * its previous rows (its memory is reused). 0, or -1 with err and out->failed_row set (a row of
+ * the batch; err->reason empty: out of memory). */
 int fp_table_encode(const fp_table_plan *plan, const fp_col *root, const fp_arrow_array *batch,
-                    fp_encoded_batch *out, fp_table_error *err);
+                    int64_t first, int64_t count, fp_encoded_batch *out, fp_table_error *err);
+/* Whether every row of batch would encode, keeping nothing (scratch holds one row at a time):
+ * a batch too large to encode at once is checked whole, then encoded and queued in slices, so
+ * that a bad row still stops it before any of its rows is queued. 0, or -1 as above. */
+int fp_table_check(const fp_table_plan *plan, const fp_col *root, const fp_arrow_array *batch,
+                   fp_encoded_batch *scratch, fp_table_error *err);
 void fp_encoded_batch_free(fp_encoded_batch *b);
 
 #endif

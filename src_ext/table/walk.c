@@ -1,5 +1,7 @@
 /* The walk over an Arrow item that every output format shares (table.h's fp_format): nulls,
  * dictionaries, strings and binaries, lists, structs and maps; the format writes. */
+#include <math.h>
+
 #include "cells.h"
 
 static int write_struct(const fp_format *f, fp_buf *out, const fp_col *c,
@@ -83,3 +85,68 @@ int fp_write_row(const fp_format *f, fp_buf *out, const fp_col *root, const fp_a
                  fp_table_error *err) {
     return write_struct(f, out, root, batch, batch->offset + i, cols, ncols, o, err);
 }
+
+/* ---- fp_check_*_format ------------------------------------------------------------------- */
+
+static int check_scalar(fp_buf *out, const fp_col *c, const void *data, int64_t j,
+                        const fp_json_options *o, fp_table_error *err, int finite_only) {
+    double v;
+    switch (c->kind) {
+    case FP_COL_HALF:
+        v = fp_half_to_double(((const uint16_t *)data)[j]);
+        break;
+    case FP_COL_FLOAT:
+        v = ((const float *)data)[j];
+        break;
+    case FP_COL_DOUBLE:
+        v = ((const double *)data)[j];
+        break;
+    case FP_COL_TIME: {
+        char text[FP_TEXT_MAX];
+        return fp_value_text(text, c, data, j, err) != NULL ? 0 : -1;
+    }
+    default:
+        return 0;
+    }
+    return finite_only && !o->nan_as_null && !isfinite(v) ? fp_nonfinite_error(err, c, v) : 0;
+}
+
+static int check_json_scalar(fp_buf *out, const fp_col *c, const void *data, int64_t j,
+                             const fp_json_options *o, fp_table_error *err) {
+    return check_scalar(out, c, data, j, o, err, 1);
+}
+
+static int check_msgpack_scalar(fp_buf *out, const fp_col *c, const void *data, int64_t j,
+                                const fp_json_options *o, fp_table_error *err) {
+    return check_scalar(out, c, data, j, o, err, 0);
+}
+
+static int check_nothing(fp_buf *out, const fp_col *c, fp_table_error *err) {
+    return 0;
+}
+
+static int check_bytes(fp_buf *out, const fp_col *c, const char *s, int64_t n,
+                       fp_table_error *err) {
+    return 0;
+}
+
+static int check_open(fp_buf *out, const fp_col *c, int64_t n, int is_map, fp_table_error *err) {
+    return 0;
+}
+
+static int check_close(fp_buf *out, const fp_col *c, int is_map, fp_table_error *err) {
+    return 0;
+}
+
+static int check_map_key(const fp_format *f, fp_buf *out, const fp_col *c,
+                         const fp_arrow_array *a, int64_t i, const fp_json_options *o,
+                         fp_table_error *err) {
+    return fp_write_cell(f, out, c, a, i, o, err);
+}
+
+const fp_format fp_check_json_format = {check_nothing, check_json_scalar, check_bytes,
+                                        check_open, check_close, check_nothing, check_nothing,
+                                        check_map_key};
+const fp_format fp_check_msgpack_format = {check_nothing, check_msgpack_scalar, check_bytes,
+                                           check_open, check_close, check_nothing, check_nothing,
+                                           check_map_key};

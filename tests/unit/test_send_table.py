@@ -163,6 +163,23 @@ def test_options_for_values_without_one_json_form():
 def test_random_tables_match_to_pylist(table):
     rows = _core._table_rows(table)
     check_rows(table, [value for _, value, _, _, _ in rows])
+    assert _core._table_rows(table, slice_rows=3) == rows  # large batches go in slices
+
+
+def test_a_large_batch_is_checked_whole_before_its_first_slice_is_queued(make_producer):
+    table = pa.table({"x": [float(i) for i in range(10)]})
+    bad = table.set_column(0, "x", pa.array([1.0] * 7 + [math.nan] + [1.0] * 2))
+    with pytest.raises(errors.SerializationError,
+                       match=r"row 7: NaN .* no row of its record batch \(rows 0..9\) was queued"):
+        _core._table_rows(bad, slice_rows=3)
+    p = make_producer()
+    n = 70_000  # more than one slice of send_table's
+    big = pa.table({"x": pa.array([1.5] * (n - 1) + [math.inf])})
+    with pytest.raises(errors.SerializationError, match=f"row {n - 1}: Infinity") as raised:
+        p.send_table("t", big)
+    assert raised.value.batch_result.sent == 0
+    result = p.send_table("t", big, nan="null").wait(60)
+    assert (result.sent, result.delivered) == (n, n)
 
 
 def test_key_timestamp_partition_and_header_columns():
