@@ -28,7 +28,8 @@ from fastprod.bench.workloads import (KEY_FIELD, compressible_values, encoder, f
 @dataclass
 class Workload:
     topic: str
-    values: Any                  # bytes or row dicts (fmt set) in a list; a pyarrow Table (table)
+    values: Any                  # bytes or row dicts (fmt set) in a list; a pyarrow Table (table);
+    #                              a Parquet file's path (parquet)
     keys: list[Any] | None       # bytes, str (rows), or None: keyless
     compression: str | None
     fmt: str | None              # json | msgpack | avro: values are rows the client encodes
@@ -54,11 +55,17 @@ Client = Callable[[str, Workload, Clock], int]  # returns the number of records 
 
 
 def _rows(w: Workload) -> tuple[list[Any], list[Any] | None]:
-    """The values and keys to send: a table workload's rows as dicts (to_pylist, the step its
-    users take before send_batch or produce; call it inside the timing)."""
-    if w.fmt != "table":
+    """The values and keys to send: a table (or Parquet file) workload's rows as dicts (read and
+    to_pylist, the steps its users take before send_batch or produce; call it inside the
+    timing)."""
+    if w.fmt == "parquet":
+        import pyarrow.parquet
+
+        rows = pyarrow.parquet.read_table(w.values).to_pylist()
+    elif w.fmt == "table":
+        rows = w.values.to_pylist()
+    else:
         return w.values, w.keys
-    rows = w.values.to_pylist()
     return rows, [row[KEY_FIELD] for row in rows]
 
 
@@ -81,6 +88,10 @@ def _fastprod(mode: str) -> Client:
             send = p.send
             kept: list[Any] = []
             if mode == "table":
+                if w.fmt == "parquet":
+                    import pyarrow.dataset
+
+                    values = pyarrow.dataset.dataset(values)
                 result = p.send_table(topic, values, key=KEY_FIELD)
                 clock.enqueued()
                 result.wait()
@@ -240,11 +251,21 @@ CLIENTS: dict[str, Client] = {
 def workload(topic: str, records: int, size: int, keyed: bool, compression: str | None,
              fmt: str | None) -> Workload:
     """Built before timing, as a real job would already hold its data."""
-    if fmt == "table":
+    if fmt in ("table", "parquet"):
         import pyarrow
 
-        return Workload(topic, pyarrow.Table.from_pylist(make_rows(records)), None, compression,
-                        fmt)
+        table = pyarrow.Table.from_pylist(make_rows(records))
+        if fmt == "table":
+            return Workload(topic, table, None, compression, fmt)
+        import atexit
+        import tempfile
+
+        import pyarrow.parquet
+
+        path = tempfile.mkstemp(prefix="fastprod-bench-", suffix=".parquet")[1]
+        atexit.register(os.unlink, path)
+        pyarrow.parquet.write_table(table, path)
+        return Workload(topic, path, None, compression, fmt)
     if fmt:
         rows = make_rows(records)
         return Workload(topic, rows, [row[KEY_FIELD] for row in rows], compression, fmt)
@@ -266,7 +287,7 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=100)
     ap.add_argument("--keyed", action="store_true")
     ap.add_argument("--compression")
-    ap.add_argument("--format", choices=["json", "msgpack", "avro", "table"])
+    ap.add_argument("--format", choices=["json", "msgpack", "avro", "table", "parquet"])
     args = ap.parse_args()
     w = workload(args.topic, args.records, args.size, args.keyed, args.compression, args.format)
     clock = Clock()

@@ -16,7 +16,8 @@ class Scenario:
     keyed: bool = False
     compression: str | None = None
     fmt: str | None = None   # json | msgpack | avro: values are 10-field dicts the client encodes;
-    # table: the same rows as a pyarrow Table, sent as JSON (the others convert with to_pylist())
+    # table: the same rows as a pyarrow Table, sent as JSON (the others convert with to_pylist());
+    # parquet: in a Parquet file (read inside the timing)
     record_share: int = 1    # the scenario sends --records // record_share records (same bytes)
 
     def records(self, records: int) -> int:
@@ -50,6 +51,10 @@ SCENARIOS: dict[str, Scenario] = {
         "a pyarrow Table of 10-field rows as JSON (~200 B), keyed by a column; send_batch and "
         "confluent convert it with to_pylist() inside the timing", 200,
         ("fastprod-table", "fastprod-batch", "confluent-cb"), fmt="table"),
+    "parquet-file": Scenario(
+        "a Parquet file of 10-field rows sent as JSON (~200 B), keyed by a column; send_batch and "
+        "confluent read it with pyarrow and to_pylist() inside the timing", 200,
+        ("fastprod-table", "fastprod-batch", "confluent-cb"), fmt="parquet"),
     "1kb-lz4": _compressed(1000, "lz4"),
     "1kb-zstd": _compressed(1000, "zstd"),
     "10kb-lz4": _compressed(10000, "lz4"),
@@ -93,7 +98,7 @@ def missing(client: str, scenario: Scenario) -> str | None:
         return environment.java_missing()
     if client == "native":
         return environment.native_missing()
-    if scenario.fmt == "table":
+    if scenario.fmt in ("table", "parquet"):
         reason = _module_missing("pyarrow", "pyarrow")
         if reason:
             return reason

@@ -54,7 +54,7 @@ def compressible_values(size: int) -> list[bytes]:
 
 def encoder(fmt: str) -> Callable[[Any], bytes]:
     """How a confluent-kafka, kafka-python or aiokafka user encodes one row."""
-    if fmt in ("json", "table"):
+    if fmt in ("json", "table", "parquet"):
         return lambda row: json.dumps(row).encode()
     if fmt == "msgpack":
         import msgspec
@@ -73,6 +73,6 @@ def encoder(fmt: str) -> Callable[[Any], bytes]:
 def fastprod_serializer(fmt: str) -> str | Serializer[Any]:
     from fastprod import serializers
 
-    if fmt == "table":
+    if fmt in ("table", "parquet"):
         return "json"
     return serializers.AvroSerializer(AVRO_SCHEMA) if fmt == "avro" else fmt
