@@ -5,6 +5,7 @@ cimport cython
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 
 from cengine cimport *
+from ctable cimport *
 
 # Whether a future or batch given to ProducerCore._wait_resolved has resolved.
 ctypedef bint (*_resolved_check)(object)
@@ -185,3 +186,27 @@ cdef class _ArrowColumn:
     cdef int _seek(self, Py_ssize_t i) except -1
     cdef inline int get(self, Py_ssize_t i, const char **data, Py_ssize_t *size) except -1
     cdef object item(self, Py_ssize_t i)
+
+
+@cython.final
+cdef class _TableSend:
+    cdef fp_arrow_stream stream
+    cdef fp_arrow_schema schema
+    cdef fp_arrow_array single  # from __arrow_c_array__: the one batch, until taken
+    cdef fp_arrow_array batch  # the batch being sent
+    cdef fp_col *root
+    cdef fp_table_plan plan
+    cdef int32_t *columns  # value, key and header column indexes, pointed at by plan
+    cdef list header_names  # bytes, one per header column
+    cdef list names  # the table's column names
+    cdef fp_encoded_batch encoded
+
+    cdef int open(self, object data) except -1
+    cdef int _raise_stream_error(self, int rc, str what) except -1
+    cdef int next_batch(self) except -1
+    cdef int32_t column(self, object name, str what) except -1
+    cdef int plan_rows(self, object value, object columns, object key, object timestamp,
+                       object partition, object headers, dict options) except -1
+    cdef int check_shape(self, Py_ssize_t first_row) except -1
+    cdef int encode(self, Py_ssize_t first_row, int64_t start, int64_t count) except -1
+    cdef int64_t slices(self, int64_t slice_rows, Py_ssize_t first_row) except -1

@@ -4,8 +4,9 @@
 # Per Arrow record batch: pass one encodes every row (GIL released: the batch and the encoded
 # bytes belong to this call alone) and stops at the first row that cannot be encoded, so that
 # nothing of a bad batch is queued; pass two queues the rows through _queue_built, the door
-# send() uses, under the same rules (send.pxi). Then the batch is released: memory stays within
-# one Arrow batch and its encoded rows besides buffer.memory.
+# send() uses, under the same rules (send.pxi). A batch of more than TABLE_SLICE_ROWS rows is
+# checked whole first, then encoded and queued a slice at a time. Then the batch is released:
+# memory stays within one Arrow batch and one slice of encoded rows besides buffer.memory.
 
 cdef enum:
     # Rows of an Arrow batch encoded at once: a longer batch is checked whole first, then encoded
@@ -23,16 +24,6 @@ _TABLE_OPTIONS = {
 cdef class _TableSend:
     """One send_table() call's Arrow data (moved out of its PyCapsules: this releases it), its
     column tree, what to make of each row, and the encoded rows of the current batch."""
-    cdef fp_arrow_stream stream
-    cdef fp_arrow_schema schema
-    cdef fp_arrow_array single  # from __arrow_c_array__: the one batch, until taken
-    cdef fp_arrow_array batch   # the batch being sent
-    cdef fp_col *root
-    cdef fp_table_plan plan
-    cdef int32_t *columns       # value, key and header column indexes, pointed at by plan
-    cdef list header_names      # bytes, one per header column
-    cdef list names             # the table's column names
-    cdef fp_encoded_batch encoded
 
     def __dealloc__(self):
         if self.batch.release != NULL:

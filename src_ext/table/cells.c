@@ -15,6 +15,11 @@ int fp_fail(fp_table_error *err, const fp_col *c, const char *format, ...) {
     return -1;
 }
 
+const char fp_two_digits[200] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 int fp_nonfinite_error(fp_table_error *err, const fp_col *c, double v) {
     return fp_fail(err, c, "%s has no JSON form (nan=\"null\" sends null instead)",
                    isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");

@@ -4,6 +4,7 @@
 #define FASTPROD_CELLS_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "table.h"
 
@@ -56,6 +57,49 @@ static inline char *fp_digits_u64(uint64_t v, char *end) {
         v /= 10;
     } while (v);
     return p;
+}
+
+/* memcpy for the short runs rows are made of (names, words, numbers), without a call: whole
+ * words, the last one overlapping, never reading outside src. */
+static inline void fp_copy(char *dst, const char *src, size_t n) {
+    if (n >= 8) {
+        if (n > 32) {
+            memcpy(dst, src, n);
+            return;
+        }
+        for (size_t k = 0; k + 8 < n; k += 8)
+            memcpy(dst + k, src + k, 8);
+        memcpy(dst + n - 8, src + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(dst, src, 4);
+        memcpy(dst + n - 4, src + n - 4, 4);
+    } else if (n >= 2) {
+        memcpy(dst, src, 2);
+        memcpy(dst + n - 2, src + n - 2, 2);
+    } else if (n) {
+        dst[0] = src[0];
+    }
+}
+
+/* "00" to "99", for writing two digits at a time. */
+extern const char fp_two_digits[200];
+
+/* v's decimal digits at dst; returns how many. */
+static inline int fp_put_digits(char *dst, uint64_t v) {
+    int n = 1;
+    for (uint64_t bound = 10; n < 20 && v >= bound; bound *= 10)
+        n++;
+    char *at = dst + n;
+    while (v >= 100) {
+        at -= 2;
+        memcpy(at, fp_two_digits + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10)
+        memcpy(at - 2, fp_two_digits + 2 * v, 2);
+    else
+        at[-1] = (char)('0' + v);
+    return n;
 }
 
 double fp_half_to_double(uint16_t h);

@@ -344,16 +344,6 @@ int fp_cols_check_batch(const fp_col *root, const fp_arrow_array *batch, fp_tabl
     return check(root, batch, 0, err);
 }
 
-int fp_cell_is_null(const fp_col *c, const fp_arrow_array *a, int64_t i) {
-    if (c->kind == FP_COL_NULL)
-        return 1;
-    const uint8_t *validity = a->buffers[0];
-    if (validity == NULL || a->null_count == 0)
-        return 0;
-    int64_t j = a->offset + i;
-    return !((validity[j >> 3] >> (j & 7)) & 1);
-}
-
 /* JSON object keys (the columns' names), escaped once. */
 static size_t json_escaped_len(const char *s) {
     size_t n = 2;

@@ -166,7 +166,7 @@ static int msgpack_close(fp_buf *out, const fp_col *c, int is_map, fp_table_erro
     return 0;
 }
 
-static int msgpack_field(fp_buf *out, const fp_col *c, fp_table_error *err) {
+static int msgpack_field(fp_buf *out, const fp_col *c, int first, fp_table_error *err) {
     return put_bytes(out, c->name, (int64_t)strlen(c->name), 1, c, err);
 }
 

@@ -88,8 +88,16 @@ void fp_col_path(const fp_col *col, char *out, size_t out_size);
  * 0, or -1 with err set. */
 int fp_cols_check_batch(const fp_col *root, const fp_arrow_array *batch, fp_table_error *err);
 
-/* Item i (a logical index, 0 <= i < a->length) is null. */
-int fp_cell_is_null(const fp_col *c, const fp_arrow_array *a, int64_t i);
+/* Item i (a logical index, 0 <= i < a->length) is null. Inline: asked for every item. */
+static inline int fp_cell_is_null(const fp_col *c, const fp_arrow_array *a, int64_t i) {
+    if (c->kind == FP_COL_NULL)
+        return 1;
+    const uint8_t *validity = (const uint8_t *)a->buffers[0];
+    if (validity == NULL || a->null_count == 0)
+        return 0;
+    int64_t j = a->offset + i;
+    return !((validity[j >> 3] >> (j & 7)) & 1);
+}
 
 /* How values without one JSON form are written. */
 typedef struct fp_json_options {
@@ -117,8 +125,8 @@ typedef struct fp_format {
     int (*open)(fp_buf *out, const fp_col *c, int64_t n, int is_map, fp_table_error *err);
     int (*close)(fp_buf *out, const fp_col *c, int is_map, fp_table_error *err);
     int (*separator)(fp_buf *out, const fp_col *c, fp_table_error *err);
-    /* before a struct field's value: its name */
-    int (*field)(fp_buf *out, const fp_col *field, fp_table_error *err);
+    /* before a struct field's value: its name (first: the struct's first field) */
+    int (*field)(fp_buf *out, const fp_col *field, int first, fp_table_error *err);
     /* before a map entry's value: its key, item ki of ka */
     int (*map_key)(const struct fp_format *f, fp_buf *out, const fp_col *key,
                    const fp_arrow_array *ka, int64_t ki, const fp_json_options *o,
