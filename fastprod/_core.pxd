@@ -137,11 +137,14 @@ cdef class DeliveryFuture:
 
 
 # A block of BatchResult entries (one per record, each pointing back at its block), allocated
-# with the entries after it; blocks are never moved, since queued records point into them.
+# with the entries after it; blocks are never moved, since queued records point into them, and
+# a block is freed once its records resolved (a stream of any length keeps only what is pending).
 ctypedef struct _BatchBlock:
     void *owner  # the BatchResult
+    _BatchBlock *prev
     _BatchBlock *next
     Py_ssize_t base  # the index of its first entry
+    Py_ssize_t pending  # its records queued and not resolved yet
 
 
 @cython.final
@@ -163,6 +166,8 @@ cdef class BatchResult:
     cdef int _open(self, ProducerCore producer, str topic, Py_ssize_t n) except -1
     cdef int _grow(self, Py_ssize_t n) except -1
     cdef inline void *_next_opaque(self, Py_ssize_t index)
+    cdef inline void _queued(self, Py_ssize_t payload_bytes)
+    cdef void _drop_block(self, _BatchBlock *block)
     cdef _seal(self)
     cdef inline _resolve(self, fp_completion *c)
     cdef inline _release_if_resolved(self)

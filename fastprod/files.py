@@ -74,10 +74,18 @@ def open_dataset(paths: Sequence[str], dataset_format: str) -> Any:
     files = _files(paths)
     if not files:
         raise FileNotFoundError(2, "No file in", ", ".join(paths))
-    return ds.dataset(files, format=dataset_format)
+    file_format: Any = dataset_format
+    if dataset_format == "parquet":
+        # pre_buffer keeps every row group's bytes it read until the file is done: reading a
+        # 1 GB file so took 1.5 GB (19 row groups of 1M rows; 0.6 GB without it)
+        file_format = ds.ParquetFileFormat(
+            default_fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False))
+    return ds.dataset(files, format=file_format)
 
 
 def batches(dataset: Any, columns: Sequence[str] | None) -> Any:
-    """A RecordBatchReader over dataset, only columns (None: all), BATCH_ROWS rows a batch at most."""
+    """A RecordBatchReader over dataset, only columns (None: all), BATCH_ROWS rows a batch at
+    most, reading ahead one file and two batches (sending is the slower side)."""
     return dataset.scanner(columns=None if columns is None else list(columns),
-                           batch_size=BATCH_ROWS).to_reader()
+                           batch_size=BATCH_ROWS, batch_readahead=2,
+                           fragment_readahead=1).to_reader()

@@ -81,8 +81,10 @@ cdef class BatchResult:
         if block == NULL:
             raise MemoryError()
         block.owner = <void *>self
+        block.prev = self._last
         block.next = NULL
         block.base = self._capacity
+        block.pending = 0
         if self._last == NULL:
             self._blocks = block
         else:
@@ -93,13 +95,36 @@ cdef class BatchResult:
 
     cdef inline void *_next_opaque(self, Py_ssize_t index):
         """The opaque of record `index` (of the sequences given to send_batch, or of the rows of
-        send_table), which lies in the last block."""
+        send_table), which lies in the last block. Counted pending from here: a record that
+        then fails to be queued keeps its block until the batch is freed, never the reverse (a
+        block freed under a record in the ring)."""
         cdef void **entry = _block_entries(self._last) + (index - self._last.base)
         entry[0] = <void *>self._last
+        self._last.pending += 1
         return _batch_opaque(entry)
+
+    cdef inline void _queued(self, Py_ssize_t payload_bytes):
+        """The record of the last _next_opaque is in the ring."""
+        self._sent += 1
+        self._sent_bytes += payload_bytes
+
+    cdef void _drop_block(self, _BatchBlock *block):
+        """Frees a block none of whose records is pending (nor will be: the last block only once
+        sealed)."""
+        if block.prev != NULL:
+            block.prev.next = block.next
+        else:
+            self._blocks = block.next
+        if block.next != NULL:
+            block.next.prev = block.prev
+        if block == self._last:
+            self._last = block.prev
+        free(block)
 
     cdef _seal(self):
         self._sealed = True
+        if self._last != NULL and self._last.pending == 0:
+            self._drop_block(self._last)
         self._release_if_resolved()
 
     cdef inline _resolve(self, fp_completion *c):
@@ -112,6 +137,11 @@ cdef class BatchResult:
             self._failure_codes.append((index, c.err, c.status))
         else:
             self._delivered += 1
+        # records are counted before they are written, so a block reaches 0 only when none of
+        # its records can still resolve, except the last one while records are being added
+        block.pending -= 1
+        if block.pending == 0 and (block != self._last or self._sealed):
+            self._drop_block(block)
         self._release_if_resolved()
 
     cdef inline _release_if_resolved(self):

@@ -103,8 +103,7 @@ cdef object _send_batch(ProducerCore p, object topic, object values, object keys
                     raise
                 result._rejected.append((i, exc))
                 continue
-            result._sent += 1
-            result._sent_bytes += _payload_bytes(sizes)
+            result._queued(_payload_bytes(sizes))
             p._sent += 1
     except BaseException as exc:
         _note_batch_failure(exc, i, result)
@@ -142,8 +141,7 @@ cdef object _send_records(ProducerCore p, object records, bint report_invalid):
                     raise
                 result._rejected.append((i, exc))
                 continue
-            result._sent += 1
-            result._sent_bytes += _payload_bytes(sizes)
+            result._queued(_payload_bytes(sizes))
             p._sent += 1
     except BaseException as exc:
         _note_batch_failure(exc, i, result)

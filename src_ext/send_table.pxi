@@ -300,9 +300,8 @@ cdef int _queue_table_rows(ProducerCore p, str topic, fp_topic *t, _TableSend wo
                      row.value_len, row.partition,
                      FP_TIMESTAMP_AT_SEND if row.timestamp_ms < 0 else row.timestamp_ms, hdrs,
                      result._next_opaque(first + r))
-        result._sent += 1
-        result._sent_bytes += ((row.key_len if row.key_len > 0 else 0)
-                               + (row.value_len if row.value_len > 0 else 0))
+        result._queued((row.key_len if row.key_len > 0 else 0)
+                       + (row.value_len if row.value_len > 0 else 0))
         p._sent += 1
     return 0
 
