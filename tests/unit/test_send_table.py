@@ -324,6 +324,31 @@ def test_arrays_datasets_and_consumed_streams(tmp_path):
     assert _core._table_rows(reader) == []  # a consumed reader: pyarrow exports an empty stream
 
 
+def test_a_long_stream_reports_each_row_by_its_number_in_the_table():
+    """Rows of many Arrow batches, some delivered and the rest purged: outcomes come back by row
+    number across the batches (their entries are freed as each batch resolves)."""
+    cluster = MockCluster()
+    p = fastprod.Producer(cluster.bootstrap, linger_ms=0, config={"log_level": 0})
+    try:
+        p.send("t", b"warm-up", partition=0).get(30)
+        table = pa.table({"n": list(range(40_000))})
+        first = p.send_table("t", table.to_reader(max_chunksize=1_000), partition=None).wait(60)
+        assert (first.sent, first.delivered, first.failed) == (40_000, 40_000, 0)
+        cluster.set_rtt(1, 10_000)  # answers held 10 s: what follows stays pending
+        result = p.send_table("t", table.to_reader(max_chunksize=700))
+        p.purge(in_queue=True, in_flight=True)
+        result.wait(30)
+        assert result.sent == 40_000 and result.delivered + result.failed == 40_000
+        assert result.failed > 0 and len(result.failed_indices) == result.failed
+        assert result.failed_indices == sorted(set(result.failed_indices))
+        assert all(0 <= i < 40_000 for i in result.failed_indices)
+        assert {type(e) for _, e in result.failures} <= {errors.PurgeQueueError,
+                                                         errors.PurgeInflightError}
+    finally:
+        p.close(0)
+        cluster.close()
+
+
 def test_binary_and_text_keys_go_as_they_are():
     table = pa.table({"k": pa.array([b"\x00raw", None], pa.binary()), "v": [1, 2]})
     assert [r[0] for r in _core._table_rows(table, key="k")] == [b"\x00raw", None]
