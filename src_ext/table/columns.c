@@ -154,11 +154,13 @@ static int build(fp_col *c, const fp_arrow_schema *s, const fp_col *parent, int 
     c->parent = parent;
     c->name = s->name ? s->name : "";
     size_t key_len = json_escaped_len(c->name) + 1;
-    c->json_key = malloc(key_len + 1);
-    if (c->json_key == NULL) {
+    c->json_next_key = malloc(key_len + 2);
+    if (c->json_next_key == NULL) {
         snprintf(err, err_size, "out of memory");
         return -1;
     }
+    c->json_next_key[0] = ',';
+    c->json_key = c->json_next_key + 1;
     json_escape_into(c->json_key, c->name);
     c->json_key[key_len - 1] = ':';
     c->json_key[key_len] = '\0';
@@ -232,7 +234,7 @@ static void free_children(fp_col *c) {
         free_children(c->dictionary);
         free(c->dictionary);
     }
-    free(c->json_key);
+    free(c->json_next_key);
 }
 
 void fp_cols_free(fp_col *root) {

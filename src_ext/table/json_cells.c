@@ -108,8 +108,18 @@ static int put_string(fp_buf *out, const char *s, int64_t n, const fp_col *c,
     }
     if (k < n) {
         uint64_t w = 0x2020202020202020ull;
-        for (int64_t t = k; t < n; t++)
-            ((char *)&w)[t - k] = s[t];
+        char *d = (char *)&w;
+        const char *tail = s + k;
+        size_t t = (size_t)(n - k); /* 1 to 7 */
+        if (t >= 4) {
+            memcpy(d, tail, 4);
+            memcpy(d + t - 4, tail + t - 4, 4);
+        } else if (t >= 2) {
+            memcpy(d, tail, 2);
+            memcpy(d + t - 2, tail + t - 2, 2);
+        } else {
+            d[0] = tail[0];
+        }
         if (needs_escape(w))
             return put_escaped(out, s, n, c, err);
     }
@@ -238,9 +248,10 @@ static int json_separator(fp_buf *out, const fp_col *c, fp_table_error *err) {
 
 static int json_field(fp_buf *out, const fp_col *c, int first, fp_table_error *err) {
     RESERVE(c->json_key_len + 1);
-    if (!first)
-        out->data[out->len++] = ',';
-    put(out, c->json_key, c->json_key_len);
+    if (first)
+        put(out, c->json_key, c->json_key_len);
+    else
+        put(out, c->json_next_key, c->json_key_len + 1);
     return 0;
 }
 
@@ -268,11 +279,127 @@ static int json_map_key(const fp_format *f, fp_buf *out, const fp_col *c, const 
 const fp_format fp_json_format = {json_null, json_scalar, json_bytes, json_open, json_close,
                                   json_separator, json_field, json_map_key};
 
+/* ---- rows: a writer per column ------------------------------------------------------------ */
+
+/* Item i's index into the column's buffers, or -1 for a null (written here). */
+static inline int64_t flat_item(fp_buf *out, const fp_json_column *jc, int64_t i) {
+    int64_t j = jc->array->offset + i;
+    if (jc->validity != NULL && !((jc->validity[j >> 3] >> (j & 7)) & 1)) {
+        put(out, "null", 4);
+        return -1;
+    }
+    return j;
+}
+
+static int flat_int(fp_buf *out, const fp_json_column *jc, int64_t i, const fp_json_options *o,
+                    fp_table_error *err) {
+    const fp_col *c = jc->col;
+    RESERVE(24);
+    int64_t j = flat_item(out, jc, i);
+    if (j >= 0)
+        put_i64(out, fp_int_at(jc->data, c->width, j));
+    return 0;
+}
+
+static int flat_double(fp_buf *out, const fp_json_column *jc, int64_t i, const fp_json_options *o,
+                       fp_table_error *err) {
+    const fp_col *c = jc->col;
+    RESERVE(32);
+    int64_t j = flat_item(out, jc, i);
+    return j < 0 ? 0 : put_float(out, ((const double *)jc->data)[j], 0, c, o, err);
+}
+
+static int flat_bool(fp_buf *out, const fp_json_column *jc, int64_t i, const fp_json_options *o,
+                     fp_table_error *err) {
+    const fp_col *c = jc->col;
+    RESERVE(5);
+    int64_t j = flat_item(out, jc, i);
+    if (j >= 0) {
+        int v = (((const uint8_t *)jc->data)[j >> 3] >> (j & 7)) & 1;
+        put(out, v ? "true" : "false", v ? 4 : 5);
+    }
+    return 0;
+}
+
+static int flat_utf8(fp_buf *out, const fp_json_column *jc, int64_t i, const fp_json_options *o,
+                     fp_table_error *err) {
+    const fp_col *c = jc->col;
+    RESERVE(4);
+    int64_t j = flat_item(out, jc, i);
+    if (j < 0)
+        return 0;
+    const int32_t *offsets = (const int32_t *)jc->data + j;
+    if (offsets[0] < 0 || offsets[1] < offsets[0])
+        return fp_fail(err, c, "item %lld has offsets %d..%d", (long long)i, offsets[0],
+                       offsets[1]);
+    return put_string(out, jc->chars + offsets[0], offsets[1] - offsets[0], c, err);
+}
+
+static int any_cell(fp_buf *out, const fp_json_column *jc, int64_t i, const fp_json_options *o,
+                    fp_table_error *err) {
+    return fp_write_cell(&fp_json_format, out, jc->col, jc->array, i, o, err);
+}
+
+void fp_json_columns(fp_json_column *columns, const fp_col *root, const fp_arrow_array *batch,
+                     const int32_t *cols, int ncols) {
+    for (int k = 0; k < ncols; k++) {
+        fp_json_column *jc = &columns[k];
+        const fp_col *c = &root->children[cols[k]];
+        const fp_arrow_array *a = batch->children[cols[k]];
+        jc->col = c;
+        jc->array = a;
+        jc->write = any_cell;
+        if (c->dictionary != NULL || a->n_buffers < 2)
+            continue;
+        jc->validity = a->null_count == 0 ? NULL : (const uint8_t *)a->buffers[0];
+        jc->data = a->buffers[1];
+        jc->chars = a->n_buffers > 2 ? (const char *)a->buffers[2] : NULL;
+        if (c->kind == FP_COL_INT)
+            jc->write = flat_int;
+        else if (c->kind == FP_COL_DOUBLE)
+            jc->write = flat_double;
+        else if (c->kind == FP_COL_BOOL)
+            jc->write = flat_bool;
+        else if (c->kind == FP_COL_UTF8 && c->width == 4 && jc->chars != NULL)
+            jc->write = flat_utf8;
+    }
+}
+
+int fp_json_columns_row(fp_buf *out, const fp_col *root, const fp_json_column *columns,
+                        const int32_t *cols, int ncols, int64_t i, const fp_json_options *o,
+                        fp_table_error *err) {
+    const fp_col *c = root;
+    RESERVE(2);
+    out->data[out->len++] = '{';
+    for (int k = 0; k < ncols; k++) {
+        const fp_json_column *jc = &columns[k];
+        RESERVE(jc->col->json_key_len + 1);
+        if (k)
+            put(out, jc->col->json_next_key, jc->col->json_key_len + 1);
+        else
+            put(out, jc->col->json_key, jc->col->json_key_len);
+        if (jc->write(out, jc, i, o, err) != 0)
+            return -1;
+    }
+    RESERVE(1);
+    out->data[out->len++] = '}';
+    return 0;
+}
+
 /* ---- keys, headers, timestamps, partitions ------------------------------------------------ */
 
 int fp_cell_bytes(fp_buf *scratch, const fp_col *c, const fp_arrow_array *a, int64_t i,
                   const fp_json_options *o, const char **data, int64_t *size,
                   fp_table_error *err) {
+    if (c->kind == FP_COL_UTF8 && c->width == 4 && c->dictionary == NULL &&
+        a->buffers[2] != NULL && !fp_cell_is_null(c, a, i)) { /* the common key, read here */
+        const int32_t *offsets = (const int32_t *)a->buffers[1] + a->offset + i;
+        if (offsets[0] >= 0 && offsets[1] >= offsets[0]) {
+            *data = (const char *)a->buffers[2] + offsets[0];
+            *size = offsets[1] - offsets[0];
+            return 0;
+        }
+    }
     if (c->dictionary != NULL && !fp_cell_is_null(c, a, i) &&
         fp_dictionary_item(&c, &a, &i, err) != 0)
         return -1;

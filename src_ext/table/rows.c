@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "table.h"
+#include "cells.h"
 
 void fp_encoded_batch_free(fp_encoded_batch *b) {
     free(b->bytes.data);
+    free(b->json_columns);
     free(b->rows);
     free(b->header_spans);
     memset(b, 0, sizeof *b);
@@ -52,7 +53,7 @@ static int cell_span(fp_encoded_batch *out, const fp_col *root, const fp_arrow_a
         err->reason[0] = '\0';
         return -1;
     }
-    memcpy(out->bytes.data + start, data, (size_t)size);
+    fp_copy(out->bytes.data + start, data, (size_t)size);
     out->bytes.len += (size_t)size;
     return 0;
 }
@@ -106,8 +107,11 @@ static int encode_row(const fp_table_plan *plan, const fp_col *root, const fp_ar
             return -1;
     } else {
         row->value_at = (int64_t)out->bytes.len;
-        if (fp_write_row(value_format, &out->bytes, root, batch, i, plan->value_cols,
-                         plan->n_value_cols, &plan->json, err) != 0)
+        if ((value_format == &fp_json_format
+                 ? fp_json_columns_row(&out->bytes, root, out->json_columns, plan->value_cols,
+                                       plan->n_value_cols, batch->offset + i, &plan->json, err)
+                 : fp_write_row(value_format, &out->bytes, root, batch, i, plan->value_cols,
+                                plan->n_value_cols, &plan->json, err)) != 0)
             return -1;
         row->value_len = (int64_t)out->bytes.len - row->value_at;
     }
@@ -145,6 +149,18 @@ int fp_table_encode(const fp_table_plan *plan, const fp_col *root, const fp_arro
     out->failed_row = first;
     if (grow_rows(out, count, count * plan->n_header_cols) != 0)
         return no_memory(root, err);
+    if (value_format == &fp_json_format && plan->value_format == FP_VALUE_JSON) {
+        if (plan->n_value_cols > out->json_columns_cap) {
+            fp_json_column *columns =
+                realloc(out->json_columns, (size_t)plan->n_value_cols * sizeof *columns);
+            if (columns == NULL)
+                return no_memory(root, err);
+            out->json_columns = columns;
+            out->json_columns_cap = plan->n_value_cols;
+        }
+        memset(out->json_columns, 0, (size_t)plan->n_value_cols * sizeof *out->json_columns);
+        fp_json_columns(out->json_columns, root, batch, plan->value_cols, plan->n_value_cols);
+    }
     for (int64_t slot = 0; slot < count; slot++) {
         if (encode_row(plan, root, batch, first + slot, slot, value_format, &fp_json_format, out,
                        err) != 0) {

@@ -55,6 +55,7 @@ typedef struct fp_col {
     struct fp_col *dictionary;
     char *json_key;           /* the name as a JSON object key with its colon: "name": */
     size_t json_key_len;
+    char *json_next_key;      /* the same after a comma, for every field but the first */
 } fp_col;
 
 /* A growable byte buffer (malloc'd). */
@@ -191,8 +192,30 @@ typedef struct fp_encoded_row {
     int64_t headers_at;          /* index of its first header span in header_spans */
 } fp_encoded_row;
 
+/* A column of JSON rows with its writer, chosen per batch by type (json_cells.c): the common
+ * flat types are written without the walk's dispatch, the others through fp_write_cell. */
+typedef struct fp_json_column {
+    int (*write)(fp_buf *out, const struct fp_json_column *jc, int64_t i,
+                 const fp_json_options *o, fp_table_error *err);
+    const fp_col *col;
+    const fp_arrow_array *array;
+    const uint8_t *validity; /* NULL when the column has no nulls */
+    const void *data;        /* buffer 1 */
+    const char *chars;       /* buffer 2 (strings) */
+} fp_json_column;
+
+/* Fills columns[k] for the batch's columns cols[k]. */
+void fp_json_columns(fp_json_column *columns, const fp_col *root, const fp_arrow_array *batch,
+                     const int32_t *cols, int ncols);
+/* Appends row i of the batch (a logical index into its columns) as one JSON object. */
+int fp_json_columns_row(fp_buf *out, const fp_col *root, const fp_json_column *columns,
+                        const int32_t *cols, int ncols, int64_t i, const fp_json_options *o,
+                        fp_table_error *err);
+
 typedef struct fp_encoded_batch {
     fp_buf bytes;
+    fp_json_column *json_columns; /* the value columns' writers for the current batch */
+    int json_columns_cap;
     fp_encoded_row *rows;
     int64_t n_rows, rows_cap;
     int64_t *header_spans;       /* (at, len) pairs, n_header_cols per row */
