@@ -335,6 +335,39 @@ static int flat_utf8(fp_buf *out, const fp_json_column *jc, int64_t i, const fp_
     return put_string(out, jc->chars + offsets[0], offsets[1] - offsets[0], c, err);
 }
 
+static int flat_strings(fp_buf *out, const fp_json_column *jc, int64_t i,
+                        const fp_json_options *o, fp_table_error *err) {
+    const fp_col *c = jc->col;
+    const char *bytes;
+    int64_t size;
+    RESERVE(4);
+    if (flat_item(out, jc, i) < 0)
+        return 0;
+    if (fp_bytes_at(c, jc->array, i, &bytes, &size, err) != 0)
+        return -1;
+    return put_string(out, bytes, size, c, err);
+}
+
+static int flat_timestamp(fp_buf *out, const fp_json_column *jc, int64_t i,
+                          const fp_json_options *o, fp_table_error *err) {
+    const fp_col *c = jc->col;
+    RESERVE(FP_TEXT_MAX + 2);
+    int64_t j = flat_item(out, jc, i);
+    if (j < 0)
+        return 0;
+    int64_t v = ((const int64_t *)jc->data)[j];
+    if (o->timestamps_epoch) {
+        put_i64(out, v);
+        return 0;
+    }
+    char *at = out->data + out->len;
+    *at++ = '"';
+    at = fp_timestamp_text(at, v, c);
+    *at++ = '"';
+    out->len = (size_t)(at - out->data);
+    return 0;
+}
+
 static int any_cell(fp_buf *out, const fp_json_column *jc, int64_t i, const fp_json_options *o,
                     fp_table_error *err) {
     return fp_write_cell(&fp_json_format, out, jc->col, jc->array, i, o, err);
@@ -362,6 +395,10 @@ void fp_json_columns(fp_json_column *columns, const fp_col *root, const fp_arrow
             jc->write = flat_bool;
         else if (c->kind == FP_COL_UTF8 && c->width == 4 && jc->chars != NULL)
             jc->write = flat_utf8;
+        else if (c->kind == FP_COL_UTF8 || c->kind == FP_COL_UTF8_VIEW)
+            jc->write = flat_strings; /* large_utf8, string_view (Polars' strings) */
+        else if (c->kind == FP_COL_TIMESTAMP)
+            jc->write = flat_timestamp;
     }
 }
 
