@@ -84,11 +84,18 @@ static inline void fp_copy(char *dst, const char *src, size_t n) {
 /* "00" to "99", for writing two digits at a time. */
 extern const char fp_two_digits[200];
 
+/* 10^k for k = 0..19. */
+extern const uint64_t fp_pow10_u64[20];
+
 /* v's decimal digits at dst; returns how many. */
 static inline int fp_put_digits(char *dst, uint64_t v) {
-    int n = 1;
-    for (uint64_t bound = 10; n < 20 && v >= bound; bound *= 10)
-        n++;
+    if (v < 10) {
+        dst[0] = (char)('0' + v);
+        return 1;
+    }
+    /* bits to digits: 1233/4096 ~ log10(2), then one comparison */
+    int n = ((64 - __builtin_clzll(v)) * 1233) >> 12;
+    n += v >= fp_pow10_u64[n];
     char *at = dst + n;
     while (v >= 100) {
         at -= 2;

@@ -97,8 +97,9 @@ static __attribute__((noinline)) int put_escaped(fp_buf *out, const char *s, int
 
 /* A JSON string: checked 8 bytes at a time (a short tail padded with spaces), copied whole
  * when nothing needs escaping, as in nearly every value. */
-static int put_string(fp_buf *out, const char *s, int64_t n, const fp_col *c,
-                      fp_table_error *err) {
+static inline __attribute__((always_inline)) int put_string(fp_buf *out, const char *s,
+                                                             int64_t n, const fp_col *c,
+                                                             fp_table_error *err) {
     int64_t k = 0;
     for (; k + 8 <= n; k += 8) {
         uint64_t w;

@@ -128,6 +128,18 @@ def test_floats_read_back_as_the_same_float32(values):
     assert single == values
 
 
+def test_integers_at_every_digit_count():
+    values = [0, 1, 9, 10, 99, 100] + [10**k - 1 for k in range(2, 19)] + [10**k for k in
+                                                                          range(2, 19)]
+    values += [-v for v in values] + [2**63 - 1, -2**63]
+    rows = _core._table_rows(pa.table({"i": pa.array(values, pa.int64()),
+                                       "u": pa.array([abs(v) for v in values[:-1]] + [2**64 - 1],
+                                                     pa.uint64())}))
+    assert [json.loads(v)["i"] for _, v, _, _, _ in rows] == values
+    assert [json.loads(v)["u"] for _, v, _, _, _ in rows] == [abs(v) for v in values[:-1]] + [
+        2**64 - 1]
+
+
 def test_doubles_are_written_as_python_repr_writes_them_nearly_always():
     rng = random.Random(7)
     values = [struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0] for _ in range(50_000)]
