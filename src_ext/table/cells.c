@@ -50,7 +50,7 @@ double fp_half_to_double(uint16_t h) {
 }
 
 /* Item i of a string or binary column (any layout) as a pointer into the batch. */
-int fp_bytes_at(const fp_col *c, const fp_arrow_array *a, int64_t i, const char **data,
+int fp_bytes_at_any(const fp_col *c, const fp_arrow_array *a, int64_t i, const char **data,
                     int64_t *size, fp_table_error *err) {
     int64_t j = a->offset + i;
     int64_t start, end;
@@ -242,7 +242,10 @@ static char *decimal_digits(const void *value, int width, int *negative, char *e
         }
         uint64_t chunk = (uint64_t)rest;
         if (zero) {
-            p = fp_digits_u64(chunk, p);
+            char last[20];
+            int n = fp_put_digits(last, chunk);
+            p -= n;
+            memcpy(p, last, (size_t)n);
             return p;
         }
         for (int d = 0; d < 19; d++) {

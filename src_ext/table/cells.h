@@ -34,29 +34,9 @@ static inline uint64_t fp_uint_at(const void *data, int width, int64_t j) {
     }
 }
 
-/* Writes v's digits at the end of tmp[24]; returns where they start. */
-static inline char *digits_u64(uint64_t v, char *end) {
-    char *p = end;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return p;
-}
-
 static inline int64_t fp_floor_div(int64_t a, int64_t b) {
     int64_t q = a / b;
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-/* Writes v's digits to end at the end of a buffer; returns where they start. */
-static inline char *fp_digits_u64(uint64_t v, char *end) {
-    char *p = end;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return p;
 }
 
 /* memcpy for the short runs rows are made of (names, words, numbers), without a call: whole
@@ -110,9 +90,24 @@ static inline int fp_put_digits(char *dst, uint64_t v) {
 }
 
 double fp_half_to_double(uint16_t h);
-/* Item i of a string or binary column (any layout) as a pointer into the batch. */
-int fp_bytes_at(const fp_col *c, const fp_arrow_array *a, int64_t i, const char **data,
-                int64_t *size, fp_table_error *err);
+/* fp_bytes_at for every layout (cells.c). */
+int fp_bytes_at_any(const fp_col *c, const fp_arrow_array *a, int64_t i, const char **data,
+                    int64_t *size, fp_table_error *err);
+/* Item i of a string or binary column (any layout) as a pointer into the batch. Inline for the
+ * common layout (32-bit offsets, data present), which rows read for every string. */
+static inline int fp_bytes_at(const fp_col *c, const fp_arrow_array *a, int64_t i,
+                              const char **data, int64_t *size, fp_table_error *err) {
+    if (c->width == 4 && (c->kind == FP_COL_UTF8 || c->kind == FP_COL_BINARY) &&
+        a->buffers[2] != NULL) {
+        const int32_t *offsets = (const int32_t *)a->buffers[1] + a->offset + i;
+        if (offsets[0] >= 0 && offsets[1] >= offsets[0]) {
+            *data = (const char *)a->buffers[2] + offsets[0];
+            *size = offsets[1] - offsets[0];
+            return 0;
+        }
+    }
+    return fp_bytes_at_any(c, a, i, data, size, err);
+}
 /* The item range [*start, *end) of list (or map) item i in its child array. */
 int fp_list_range(const fp_col *c, const fp_arrow_array *a, int64_t i, int64_t *start,
                   int64_t *end, fp_table_error *err);

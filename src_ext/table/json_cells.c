@@ -429,15 +429,6 @@ int fp_json_columns_row(fp_buf *out, const fp_col *root, const fp_json_column *c
 int fp_cell_bytes(fp_buf *scratch, const fp_col *c, const fp_arrow_array *a, int64_t i,
                   const fp_json_options *o, const char **data, int64_t *size,
                   fp_table_error *err) {
-    if (c->kind == FP_COL_UTF8 && c->width == 4 && c->dictionary == NULL &&
-        a->buffers[2] != NULL && !fp_cell_is_null(c, a, i)) { /* the common key, read here */
-        const int32_t *offsets = (const int32_t *)a->buffers[1] + a->offset + i;
-        if (offsets[0] >= 0 && offsets[1] >= offsets[0]) {
-            *data = (const char *)a->buffers[2] + offsets[0];
-            *size = offsets[1] - offsets[0];
-            return 0;
-        }
-    }
     if (c->dictionary != NULL && !fp_cell_is_null(c, a, i) &&
         fp_dictionary_item(&c, &a, &i, err) != 0)
         return -1;

@@ -64,13 +64,6 @@ int fp_write_cell(const fp_format *f, fp_buf *out, const fp_col *c, const fp_arr
     case FP_COL_FIXED_BINARY: {
         const char *s;
         int64_t n;
-        if (c->width == 4 && (c->kind == FP_COL_UTF8 || c->kind == FP_COL_BINARY) &&
-            a->buffers[2] != NULL) { /* the common layout, read here */
-            const int32_t *offsets = (const int32_t *)a->buffers[1] + a->offset + i;
-            if (offsets[0] >= 0 && offsets[1] >= offsets[0])
-                return f->bytes(out, c, (const char *)a->buffers[2] + offsets[0],
-                                offsets[1] - offsets[0], err);
-        }
         if (fp_bytes_at(c, a, i, &s, &n, err) != 0)
             return -1;
         return f->bytes(out, c, s, n, err);
